@@ -1,0 +1,32 @@
+/** Module boundaries from docs/architecture.md (style.md §5.2). */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'amocrm-is-standalone',
+      comment: 'The amoCRM client imports nothing else from the app.',
+      severity: 'error',
+      from: { path: '^src/amocrm/' },
+      to: { path: '^src/', pathNot: '^src/amocrm/' },
+    },
+    {
+      name: 'emulator-only-uses-client-types',
+      severity: 'error',
+      from: { path: '^src/amocrm-emulator/' },
+      to: { path: '^src/', pathNot: ['^src/amocrm-emulator/', '^src/amocrm/(types|fixtures|webhooks)'] },
+    },
+    {
+      name: 'domains-do-not-import-wiring',
+      severity: 'error',
+      from: { path: '^src/(intake|delivery|webhooks|connect|provision|db|queue)/' },
+      to: { path: '^src/(http|cli|main\\.ts)' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
