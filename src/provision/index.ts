@@ -1,0 +1,25 @@
+// Provisioning: compares the config's `account:` section (pipelines, stages, custom fields) and the webhook
+// subscription with the amoCRM account, creates what is missing (never deletes), resolves every id, and
+// provides the doctor checks. Persisting the ResolvedMap and the CLI commands live elsewhere (cli/, db/).
+export { planProvision } from './plan.js';
+export { applyProvision, loadSnapshot, ProvisionError } from './apply.js';
+export { provisionApiFromClient } from './client-adapter.js';
+export { renderPlan, renderApplied, renderProblems, describeAction, maskUrl, NOTHING_TO_CHANGE } from './render.js';
+export { runDoctor, renderDoctor, provisionChecks } from './doctor.js';
+export type { CheckResult, DoctorCheck, DoctorReport } from './doctor.js';
+export { explainAmoError } from './explain.js';
+export { findResolvedField, findResolvedStage } from './lookup.js';
+export { WEBHOOK_SETTINGS } from './webhook-settings.js';
+export type { ProvisionApi, CustomFieldPatch } from './port.js';
+export type {
+  AccountSnapshot,
+  Action,
+  ApplyOptions,
+  ApplyResult,
+  PlanOptions,
+  Problem,
+  ProvisionPlan,
+  ResolvedField,
+  ResolvedMap,
+  Target,
+} from './types.js';
