@@ -1,0 +1,68 @@
+// Token buckets per integration (7/s) and per account (50/s) → 429; N 429s in a window → 403 block (fact sheet §4).
+import type { RateLimitOptions } from './options.js';
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export type RateDecision = { ok: true } | { ok: false; kind: '429' | 'blocked' };
+
+export class RateLimiter {
+  private buckets = new Map<string, Bucket>();
+  private rejects: number[] = [];
+  private blockedUntil = 0;
+  readonly perIntegration: number;
+  readonly perAccount: number;
+  readonly body: 'json' | 'html';
+
+  constructor(
+    private readonly opts: RateLimitOptions,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.perIntegration = opts.perIntegration ?? 7;
+    this.perAccount = opts.perAccount ?? 50;
+    this.body = opts.body ?? 'json';
+  }
+
+  reset(): void {
+    this.buckets.clear();
+    this.rejects = [];
+    this.blockedUntil = 0;
+  }
+
+  isBlocked(): boolean {
+    return this.clock() < this.blockedUntil;
+  }
+
+  private take(key: string, rate: number, now: number): boolean {
+    const b = this.buckets.get(key) ?? { tokens: rate, at: now };
+    b.tokens = Math.min(rate, b.tokens + ((now - b.at) / 1000) * rate);
+    b.at = now;
+    this.buckets.set(key, b);
+    // A little leeway (5 % of a token) so a client pacing itself at exactly the limit is not rejected by network jitter.
+    if (b.tokens < 0.95) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Counts one request of `integration`; both buckets must have a token. */
+  check(integration: string): RateDecision {
+    const now = this.clock();
+    if (now < this.blockedUntil) return { ok: false, kind: 'blocked' };
+    const okAccount = this.take('account', this.perAccount, now);
+    const okIntegration = okAccount && this.take(`int:${integration}`, this.perIntegration, now);
+    if (okAccount && okIntegration) return { ok: true };
+    const limit = this.opts.blockAfter429s;
+    if (limit !== undefined && limit > 0) {
+      const window = this.opts.blockWindowMs ?? 60_000;
+      this.rejects = this.rejects.filter((t) => t > now - window);
+      this.rejects.push(now);
+      if (this.rejects.length >= limit) {
+        this.blockedUntil = now + (this.opts.blockMs ?? 60_000);
+        this.rejects = [];
+      }
+    }
+    return { ok: false, kind: '429' };
+  }
+}

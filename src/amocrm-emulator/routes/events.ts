@@ -1,0 +1,49 @@
+// GET /api/v4/events (fact sheet §7.12): limit ≤ 100, string ids, filters type/entity/entity_id/created_at/created_by/value_after.
+import type { FastifyInstance } from 'fastify';
+import type { AmoEvent } from '../../amocrm/types.js';
+import type { EmuCtx } from '../context.js';
+import { asList, baseUrl, inRange, range, sendHal, sendNoContent, sendPage } from '../hal.js';
+import { isObj } from '../validation.js';
+
+const ENTITY_ALIASES: Record<string, string> = { leads: 'lead', contacts: 'contact', companies: 'company', tasks: 'task' };
+
+function matchesValueAfter(e: AmoEvent, f: unknown): boolean {
+  if (!isObj(f) || !isObj(f.leads_statuses)) return true;
+  const pairs = Object.values(f.leads_statuses).filter(isObj);
+  return e.value_after.some((v) => {
+    const ls = isObj(v.lead_status) ? v.lead_status : undefined;
+    return !!ls && pairs.some((p) => Number(p.pipeline_id) === ls.pipeline_id && Number(p.status_id) === ls.id);
+  });
+}
+
+export function eventRoutes(ctx: EmuCtx) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/api/v4/events', async (req, reply) => {
+      const q = req.query as Record<string, unknown>;
+      const f = isObj(q.filter) ? q.filter : {};
+      let all = [...ctx.store.events];
+      const types = asList(f.type);
+      if (types.length) all = all.filter((e) => types.includes(e.type));
+      const ents = asList(f.entity).map((x) => ENTITY_ALIASES[x] ?? x);
+      if (ents.length) all = all.filter((e) => ents.includes(e.entity_type));
+      const eids = asList(f.entity_id).map(Number);
+      if (eids.length) all = all.filter((e) => eids.includes(e.entity_id));
+      const by = asList(f.created_by).map(Number);
+      if (by.length) all = all.filter((e) => by.includes(e.created_by));
+      const ids = asList(f.id);
+      if (ids.length) all = all.filter((e) => ids.includes(e.id));
+      const r = range(f.created_at);
+      if (r) all = all.filter((e) => inRange(e.created_at, r));
+      if (f.value_after !== undefined) all = all.filter((e) => matchesValueAfter(e, f.value_after));
+      // Newest first, as amoCRM lists them.
+      all.reverse();
+      const b = baseUrl(req);
+      return sendPage(req, reply, 'events', all, { maxLimit: 100, defaultLimit: 100, render: (e) => ({ ...e, _links: { self: { href: `${b}/api/v4/events/${e.id}` } } }) });
+    });
+    app.get('/api/v4/events/:id', async (req, reply) => {
+      const e = ctx.store.events.find((x) => x.id === (req.params as { id: string }).id);
+      if (!e) return sendNoContent(reply);
+      return sendHal(reply, { ...e, _links: { self: { href: `${baseUrl(req)}/api/v4/events/${e.id}` } } });
+    });
+  };
+}

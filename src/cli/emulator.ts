@@ -1,0 +1,91 @@
+// `leadbridge emulator`: runs the amoCRM emulator on a port until SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { startEmulator, type EmulatorOptions } from '../amocrm-emulator/index.js';
+
+interface EmulatorCliOptions {
+  port?: string;
+  host?: string;
+  subdomain?: string;
+  clientId?: string;
+  clientSecret?: string;
+  redirectUri?: string;
+  autoApprove?: boolean;
+  stateFile?: string;
+  rateLimit?: boolean;
+  latencyMs?: string;
+  duplicateControl?: boolean;
+  refreshMode?: string;
+}
+
+/** CLI flags win over env; env wins over the emulator's defaults. */
+export function emulatorOptionsFrom(o: EmulatorCliOptions, env: NodeJS.ProcessEnv): EmulatorOptions {
+  const port = o.port ?? env.EMULATOR_PORT;
+  const opts: EmulatorOptions = {
+    port: port === undefined ? 8090 : Number(port),
+    host: o.host ?? '127.0.0.1',
+    autoApprove: o.autoApprove === true,
+    duplicateControl: o.duplicateControl === true,
+    logger: false,
+  };
+  const subdomain = o.subdomain ?? env.AMOCRM_SUBDOMAIN;
+  const clientId = o.clientId ?? env.AMOCRM_CLIENT_ID;
+  const clientSecret = o.clientSecret ?? env.AMOCRM_CLIENT_SECRET;
+  const redirectUri = o.redirectUri ?? env.AMOCRM_REDIRECT_URI;
+  if (subdomain) opts.subdomain = subdomain;
+  if (clientId) opts.clientId = clientId;
+  if (clientSecret) opts.clientSecret = clientSecret;
+  if (redirectUri) opts.redirectUri = redirectUri;
+  if (o.stateFile) opts.stateFile = o.stateFile;
+  if (o.rateLimit === false) opts.rateLimit = false;
+  if (o.latencyMs !== undefined) opts.latencyMs = Number(o.latencyMs);
+  if (o.refreshMode === 'grace' || o.refreshMode === 'strict') opts.refreshMode = o.refreshMode;
+  if (!Number.isInteger(opts.port) || (opts.port ?? 0) < 0) throw new Error(`invalid port: ${String(port)}`);
+  return opts;
+}
+
+export function registerEmulatorCommand(program: Command): void {
+  program
+    .command('emulator')
+    .description('Run a local amoCRM emulator (OAuth + API v4 + outgoing webhooks) for development and tests')
+    .option('-p, --port <port>', 'port to listen on (0 = random; env EMULATOR_PORT; default 8090)')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--subdomain <name>', 'account subdomain (env AMOCRM_SUBDOMAIN; default demo)')
+    .option('--client-id <uuid>', 'integration id (env AMOCRM_CLIENT_ID)')
+    .option('--client-secret <secret>', 'integration secret (env AMOCRM_CLIENT_SECRET)')
+    .option('--redirect-uri <url>', 'registered redirect URI (env AMOCRM_REDIRECT_URI)')
+    .option('--auto-approve', 'the consent page approves at once')
+    .option('--state-file <path>', 'persist state to this JSON file')
+    .option('--no-rate-limit', 'disable the 7/50 rps limits')
+    .option('--latency-ms <ms>', 'added to every /api/v4 response')
+    .option('--duplicate-control', 'enable duplicate control on /leads/complex')
+    .option('--refresh-mode <mode>', 'strict (default) or grace')
+    .action(async (o: EmulatorCliOptions) => {
+      const emu = await startEmulator(emulatorOptionsFrom(o, process.env));
+      const { config } = emu;
+      process.stdout.write(
+        [
+          `amoCRM emulator listening on ${emu.url}`,
+          `  subdomain:     ${config.subdomain} (${config.domain}), account id ${config.accountId}`,
+          `  client id:     ${config.clientId}`,
+          `  redirect uri:  ${config.redirectUri}`,
+          `  consent page:  ${emu.url}/oauth?client_id=${config.clientId}&state=xyz`,
+          `  state:         curl ${emu.url}/_emulator/state`,
+          `  faults:        curl -X POST ${emu.url}/_emulator/faults -H 'content-type: application/json' -d '{"method":"POST","path":"/api/v4/leads/complex","status":503,"count":2}'`,
+          `  tokens:        curl -X POST ${emu.url}/_emulator/tokens`,
+          '',
+        ].join('\n'),
+      );
+      let closing = false;
+      const stop = (signal: string): void => {
+        if (closing) return;
+        closing = true;
+        process.stdout.write(`received ${signal}, closing emulator\n`);
+        emu.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}
