@@ -1,0 +1,123 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseAmoDomain } from './index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'leadbridge-config-'));
+function yamlFile(text: string): string {
+  const path = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+const missing = join(dir, 'missing.yaml');
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses built-in defaults when the file is missing and nothing is set', () => {
+    const c = loadConfig({}, { configPath: missing });
+    expect(c).toMatchObject({
+      port: 8000, dataDir: './data', configFileFound: false, sandbox: true, defaultCountry: 'RU', emulatorPort: 8001,
+      publicUrl: 'http://localhost:8000', forms: {}, cors: { origins: ['*'] }, rateLimit: { perIpPerMinute: 30 },
+      delivery: { batchSize: 50, maxAttempts: 10, ratePerSecond: 7 }, intake: { honeypot: 'website', bodyLimitBytes: 65536 },
+    });
+    expect(c.databaseUrl).toBeUndefined();
+  });
+
+  it('reads LEADBRIDGE_CONFIG and the env vars of both seed guides', () => {
+    const path = yamlFile('forms:\n  fitzone:\n    title: FitZone\n');
+    const c = loadConfig({
+      LEADBRIDGE_CONFIG: path, PORT: '9000', DATABASE_URL: 'postgres://u@h/db', AMOCRM_SUBDOMAIN: 'fitzone',
+      AMOCRM_CLIENT_ID: 'id', AMOCRM_CLIENT_SECRET: 'secret', AMOCRM_REDIRECT_URI: 'http://localhost:3000/api/amocrm/callback',
+      AMOCRM_ACCESS_TOKEN: 'tok', NEXT_PUBLIC_BASE_URL: 'http://localhost:3000/', LOG_LEVEL: 'debug',
+    });
+    expect(c).toMatchObject({
+      port: 9000, databaseUrl: 'postgres://u@h/db', sandbox: false, publicUrl: 'http://localhost:3000', logLevel: 'debug',
+      amocrm: { subdomain: 'fitzone', host: 'fitzone.amocrm.ru', baseUrl: 'https://fitzone.amocrm.ru', clientId: 'id', accessToken: 'tok' },
+      forms: { fitzone: { key: 'fitzone', title: 'FitZone', mode: 'complex', honeypot: 'website' } },
+    });
+  });
+
+  it('parses the documented forms config', () => {
+    const path = yamlFile(`
+defaults: { country: de }
+forms:
+  asia-deals:
+    title: Asia Deals landing
+    pipeline: asia_deals
+    stage: new_lead
+    mode: unsorted
+    deal_name: "{{name}} — {{form_title}}"
+    tags: [site]
+    fields:
+      utm_source: { entity: leads, field: utm_source }
+      direction:  { entity: leads, field: 123 }
+    note: false
+    honeypot: company
+routing: { users: [1, 2] }
+delivery: { batch_size: 20, max_attempts: 5, rate_per_second: 5 }
+cors: { origins: ['https://asia.example'] }
+rate_limit: { per_ip_per_minute: 10 }
+account: { pipelines: [{ key: asia_deals, name: Asia, stages: [{ key: new_lead, name: New }] }] }
+`);
+    const c = loadConfig({}, { configPath: path });
+    expect(c.defaultCountry).toBe('DE');
+    expect(c.forms['asia-deals']).toEqual({
+      key: 'asia-deals', title: 'Asia Deals landing', pipeline: 'asia_deals', stage: 'new_lead', mode: 'unsorted',
+      dealName: '{{name}} — {{form_title}}', tags: ['site'], note: false, honeypot: 'company', extraFields: [],
+      fields: { utm_source: { entity: 'leads', field: 'utm_source' }, direction: { entity: 'leads', field: 123 } },
+    });
+    expect(c).toMatchObject({ routing: { users: [1, 2] }, delivery: { batchSize: 20 }, cors: { origins: ['https://asia.example'] } });
+    expect(c.account).toBeDefined();
+  });
+
+  it.each([
+    ['mycompany', 'mycompany', 'mycompany.amocrm.ru'],
+    ['mycompany.amocrm.ru', 'mycompany', 'mycompany.amocrm.ru'],
+    ['https://mycompany.kommo.com/', 'mycompany', 'mycompany.kommo.com'],
+    ['MyCompany.amocrm.com', 'mycompany', 'mycompany.amocrm.com'],
+  ])('parses the amoCRM domain %s', (value, subdomain, host) => {
+    expect(parseAmoDomain(value)).toEqual({ subdomain, host });
+  });
+
+  it('lists EVERY env and file problem at once', () => {
+    const path = yamlFile('forms:\n  Bad Key:\n    mode: fast\ncors: { origins: 5 }\nunknown_section: 1\n');
+    const problems = problemsOf(() =>
+      loadConfig(
+        {
+          PORT: 'eighty', DATABASE_URL: 'mysql://x', AMOCRM_DOMAIN: 'not a domain!', LOG_LEVEL: 'loud',
+          AMOCRM_CLIENT_ID: 'id', LEADBRIDGE_ADMIN_TOKEN: 'short', LEADBRIDGE_DEFAULT_COUNTRY: 'XX',
+        },
+        { configPath: path },
+      ),
+    );
+    const text = problems.join('\n');
+    for (const needle of ['PORT', 'DATABASE_URL', 'AMOCRM_DOMAIN', 'LOG_LEVEL', 'AMOCRM_CLIENT_SECRET', 'LEADBRIDGE_ADMIN_TOKEN', 'LEADBRIDGE_DEFAULT_COUNTRY', 'forms', 'cors.origins', 'unknown_section']) {
+      expect(text).toContain(needle);
+    }
+    expect(problems.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('reports YAML syntax errors', () => {
+    const problems = problemsOf(() => loadConfig({}, { configPath: yamlFile('forms: [unclosed\n') }));
+    expect(problems[0]).toContain('YAML syntax');
+  });
+
+  it('requires a domain when a token is set, and reports conflicting domains', () => {
+    const problems = problemsOf(() => loadConfig({ AMOCRM_LONG_LIVED_TOKEN: 't' }, { configPath: missing }));
+    expect(problems.join()).toContain('AMOCRM_DOMAIN');
+    const conflict = problemsOf(() =>
+      loadConfig({ AMOCRM_DOMAIN: 'a.amocrm.ru', AMOCRM_SUBDOMAIN: 'b' }, { configPath: missing }),
+    );
+    expect(conflict.join()).toContain('different accounts');
+  });
+});

@@ -1,0 +1,153 @@
+// Environment variables → typed values. Every problem is collected (never thrown one by one).
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
+import type { AmoCrmConfig, LogLevel } from './types.js';
+
+export interface EnvValues {
+  port: number;
+  publicUrl: string;
+  logLevel: LogLevel;
+  databaseUrl?: string;
+  dataDir: string;
+  configPath: string;
+  adminToken?: string;
+  secretKey?: string;
+  webhookSecret?: string;
+  emulatorPort: number;
+  defaultCountry?: CountryCode;
+  amocrm: AmoCrmConfig;
+}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const AMO_HOSTS = ['amocrm.ru', 'amocrm.com', 'kommo.com'];
+const SUBDOMAIN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Empty strings count as unset (docker-compose and .env files produce them). */
+function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+  const v = read(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) {
+    problems.push(`${name}: must be a port number 0-65535 (got "${v}")`);
+    return fallback;
+  }
+  return n;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, problems: string[], protocols = ['http:', 'https:']): string | undefined {
+  const v = read(env, name);
+  if (v === undefined) return undefined;
+  try {
+    const u = new URL(v);
+    if (!protocols.includes(u.protocol)) throw new Error('protocol');
+    return v;
+  } catch {
+    problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
+    return undefined;
+  }
+}
+
+function secret(env: NodeJS.ProcessEnv, name: string, minLength: number, problems: string[]): string | undefined {
+  const v = read(env, name);
+  if (v !== undefined && v.length < minLength) problems.push(`${name}: must be at least ${minLength} characters`);
+  return v;
+}
+
+/**
+ * `AMOCRM_DOMAIN` may be `x.amocrm.ru`, `x.kommo.com`, `x.amocrm.com` (optionally with https:// and a path)
+ * or a bare subdomain; `AMOCRM_SUBDOMAIN` is the same thing under the other seed guide's name.
+ */
+export function parseAmoDomain(value: string): { subdomain: string; host: string } | undefined {
+  const host = value
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .replace(/[/?#].*$/, '');
+  if (SUBDOMAIN.test(host)) return { subdomain: host, host: `${host}.amocrm.ru` };
+  for (const base of AMO_HOSTS) {
+    if (host.endsWith(`.${base}`)) {
+      const sub = host.slice(0, -base.length - 1);
+      if (SUBDOMAIN.test(sub)) return { subdomain: sub, host };
+    }
+  }
+  return undefined;
+}
+
+function amocrm(env: NodeJS.ProcessEnv, problems: string[]): AmoCrmConfig {
+  const out: AmoCrmConfig = {};
+  const parsed: { name: string; subdomain: string; host: string }[] = [];
+  for (const name of ['AMOCRM_DOMAIN', 'AMOCRM_SUBDOMAIN']) {
+    const v = read(env, name);
+    if (v === undefined) continue;
+    const p = parseAmoDomain(v);
+    if (!p) problems.push(`${name}: must be like "mycompany", "mycompany.amocrm.ru" or "mycompany.kommo.com" (got "${v}")`);
+    else parsed.push({ name, ...p });
+  }
+  const [first, second] = parsed;
+  if (first && second && first.subdomain !== second.subdomain) {
+    problems.push('AMOCRM_DOMAIN and AMOCRM_SUBDOMAIN name different accounts; set only one');
+  }
+  if (first) {
+    // A full host beats a bare subdomain (it carries the top-level domain).
+    const best = parsed.find((p) => p.host !== `${p.subdomain}.amocrm.ru`) ?? first;
+    out.subdomain = best.subdomain;
+    out.host = best.host;
+    out.baseUrl = `https://${best.host}`;
+  }
+  const set = (key: keyof AmoCrmConfig, name: string) => {
+    const v = read(env, name);
+    if (v !== undefined) out[key] = v;
+  };
+  set('clientId', 'AMOCRM_CLIENT_ID');
+  set('clientSecret', 'AMOCRM_CLIENT_SECRET');
+  set('refreshToken', 'AMOCRM_REFRESH_TOKEN');
+  set('accessToken', 'AMOCRM_ACCESS_TOKEN');
+  set('longLivedToken', 'AMOCRM_LONG_LIVED_TOKEN');
+  const redirect = url(env, 'AMOCRM_REDIRECT_URI', problems);
+  if (redirect) out.redirectUri = redirect;
+
+  if (out.clientId && !out.clientSecret) problems.push('AMOCRM_CLIENT_SECRET: required when AMOCRM_CLIENT_ID is set');
+  if (out.clientSecret && !out.clientId) problems.push('AMOCRM_CLIENT_ID: required when AMOCRM_CLIENT_SECRET is set');
+  if (out.refreshToken && !out.clientId) problems.push('AMOCRM_CLIENT_ID: required to use AMOCRM_REFRESH_TOKEN');
+  const hasToken = Boolean(out.refreshToken || out.accessToken || out.longLivedToken);
+  if (hasToken && !out.host) {
+    problems.push('AMOCRM_DOMAIN (or AMOCRM_SUBDOMAIN): required when an amoCRM token is set');
+  }
+  return out;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv, problems: string[]): EnvValues {
+  const p = port(env, 'PORT', 8000, problems);
+  const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+  const publicUrl =
+    url(env, 'LEADBRIDGE_PUBLIC_URL', problems) ?? url(env, 'NEXT_PUBLIC_BASE_URL', problems) ?? `http://localhost:${p}`;
+  const country = read(env, 'LEADBRIDGE_DEFAULT_COUNTRY')?.toUpperCase();
+  if (country !== undefined && !isSupportedCountry(country)) {
+    problems.push(`LEADBRIDGE_DEFAULT_COUNTRY: not a supported ISO 3166 country code (got "${country}")`);
+  }
+  const values: EnvValues = {
+    port: p,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    logLevel: LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : 'info',
+    dataDir: read(env, 'LEADBRIDGE_DATA_DIR') ?? './data',
+    configPath: read(env, 'LEADBRIDGE_CONFIG') ?? './leadbridge.yaml',
+    emulatorPort: port(env, 'LEADBRIDGE_EMULATOR_PORT', 8001, problems),
+    amocrm: amocrm(env, problems),
+  };
+  const databaseUrl = url(env, 'DATABASE_URL', problems, ['postgres:', 'postgresql:']);
+  if (databaseUrl) values.databaseUrl = databaseUrl;
+  const adminToken = secret(env, 'LEADBRIDGE_ADMIN_TOKEN', 16, problems);
+  if (adminToken) values.adminToken = adminToken;
+  const secretKey = secret(env, 'LEADBRIDGE_SECRET_KEY', 32, problems);
+  if (secretKey) values.secretKey = secretKey;
+  const webhookSecret = secret(env, 'LEADBRIDGE_WEBHOOK_SECRET', 16, problems);
+  if (webhookSecret) values.webhookSecret = webhookSecret;
+  if (country !== undefined && isSupportedCountry(country)) values.defaultCountry = country;
+  return values;
+}

@@ -1,0 +1,69 @@
+// The YAML config file (leadbridge.yaml): forms → pipeline/stage/fields, routing, delivery, CORS, limits.
+// snake_case in the file, camelCase in the typed Config. Documented in docs/configuration.md.
+import { z } from 'zod';
+import { ProvisionSpecSchema } from './provision-spec.js';
+
+const FORM_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** A pipeline/stage/field reference: a key from `account:`, a numeric amoCRM id, or (fields only) a field code. */
+const Ref = z.union([z.string().min(1).max(200), z.number().int().positive()]);
+
+const FieldMappingSchema = z
+  .object({
+    entity: z.enum(['leads', 'contacts']).default('leads'),
+    field: Ref,
+    /** For select/multiselect fields: map submitted values to enum keys/ids (optional). */
+    enums: z.record(z.string(), Ref).optional(),
+  })
+  .strict();
+
+const FormSchema = z
+  .object({
+    title: z.string().min(1).max(200).optional(),
+    pipeline: Ref.optional(),
+    stage: Ref.optional(),
+    mode: z.enum(['complex', 'unsorted']).default('complex'),
+    deal_name: z.string().min(1).max(500).default('{{form_title}}: {{name}}'),
+    tags: z.array(z.string().min(1).max(100)).default([]),
+    fields: z.record(z.string().min(1).max(64), FieldMappingSchema).default({}),
+    /** Lead values to keep in `extra` besides the ones listed in `fields`. */
+    extra_fields: z.array(z.string().min(1).max(64)).default([]),
+    note: z.boolean().default(true),
+    honeypot: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+export const FileConfigSchema = z
+  .object({
+    defaults: z.object({ country: z.string().length(2).optional() }).strict().default({}),
+    forms: z
+      .record(z.string().regex(FORM_KEY, 'form keys are lower-case letters, digits, - and _ (max 64)'), FormSchema)
+      .default({}),
+    routing: z.object({ users: z.array(z.number().int().positive()).default([]) }).strict().default({ users: [] }),
+    delivery: z
+      .object({
+        batch_size: z.number().int().min(1).max(250).default(50),
+        max_attempts: z.number().int().min(1).max(100).default(10),
+        rate_per_second: z.number().positive().max(50).default(7),
+      })
+      .strict()
+      .default({ batch_size: 50, max_attempts: 10, rate_per_second: 7 }),
+    cors: z.object({ origins: z.array(z.string().min(1)).default(['*']) }).strict().default({ origins: ['*'] }),
+    rate_limit: z
+      .object({ per_ip_per_minute: z.number().int().min(1).max(100_000).default(30) })
+      .strict()
+      .default({ per_ip_per_minute: 30 }),
+    intake: z
+      .object({
+        honeypot: z.string().min(1).max(64).default('website'),
+        body_limit_bytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+        trust_proxy: z.boolean().default(false),
+      })
+      .strict()
+      .default({ honeypot: 'website', body_limit_bytes: 64 * 1024, trust_proxy: false }),
+    account: ProvisionSpecSchema.optional(),
+  })
+  .strict();
+
+export type FileConfigInput = z.input<typeof FileConfigSchema>;
+export type FileConfigParsed = z.output<typeof FileConfigSchema>;

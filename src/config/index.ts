@@ -1,0 +1,5 @@
+// Configuration: environment variables (secrets) + one YAML file (forms, routing, delivery, CORS, limits).
+// Only main.ts and cli/ call loadConfig(); everything else receives the typed Config (or a slice of it).
+export { ConfigError, loadConfig } from './load-config.js';
+export { parseAmoDomain } from './env.js';
+export type { AmoCrmConfig, Config, DeliveryMode, FieldMapping, FormConfig, LogLevel } from './types.js';

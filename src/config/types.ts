@@ -1,0 +1,74 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { ProvisionSpec } from './provision-spec.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type DeliveryMode = 'complex' | 'unsorted';
+
+export interface FieldMapping {
+  entity: 'leads' | 'contacts';
+  /** A field key from `account.fields`, a numeric amoCRM field id, or a field code (e.g. PHONE). */
+  field: string | number;
+  enums?: Record<string, string | number>;
+}
+
+export interface FormConfig {
+  key: string;
+  title: string;
+  /** A pipeline key from `account.pipelines` or a numeric pipeline id; undefined = account default. */
+  pipeline?: string | number;
+  stage?: string | number;
+  mode: DeliveryMode;
+  /** Mustache template; view: lead fields + `form_title`, `form`. */
+  dealName: string;
+  tags: string[];
+  /** Lead value name → amoCRM field. */
+  fields: Record<string, FieldMapping>;
+  /** Extra lead values kept in `extra` (the keys of `fields` are kept too). */
+  extraFields: string[];
+  note: boolean;
+  /** Honeypot field name for this form (defaults to `intake.honeypot`). */
+  honeypot: string;
+}
+
+export interface AmoCrmConfig {
+  /** `x` of x.amocrm.ru */
+  subdomain?: string;
+  /** Full host, e.g. `x.amocrm.ru`, `x.kommo.com`. */
+  host?: string;
+  /** `https://x.amocrm.ru` */
+  baseUrl?: string;
+  clientId?: string;
+  clientSecret?: string;
+  redirectUri?: string;
+  refreshToken?: string;
+  accessToken?: string;
+  longLivedToken?: string;
+}
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  logLevel: LogLevel;
+  /** PostgreSQL when set; otherwise embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** Path of the YAML file that was looked for, and whether it existed. */
+  configPath: string;
+  configFileFound: boolean;
+  adminToken?: string;
+  secretKey?: string;
+  webhookSecret?: string;
+  emulatorPort: number;
+  defaultCountry: CountryCode;
+  amocrm: AmoCrmConfig;
+  /** True when no amoCRM credentials are configured: leads go to the built-in emulator. */
+  sandbox: boolean;
+  forms: Record<string, FormConfig>;
+  routing: { users: number[] };
+  delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number };
+  cors: { origins: string[] };
+  rateLimit: { perIpPerMinute: number };
+  intake: { honeypot: string; bodyLimitBytes: number; trustProxy: boolean };
+  /** The provisioning section (`account:`), validated by ProvisionSpecSchema. */
+  account?: ProvisionSpec;
+}

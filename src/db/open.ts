@@ -1,0 +1,142 @@
+// One Db handle over two drivers: PostgreSQL (DATABASE_URL, node-postgres pool) or embedded PGlite (a folder).
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { acquireDirLock, type DirLock } from './lock.js';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+/** One type for both drivers; query results differ only in raw `execute()` (cast in SQL, stack.md §4.7). */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+}
+
+export interface Db {
+  db: Database;
+  kind: 'pglite' | 'postgres';
+  /** Raw SQL for adapters (pg-boss). Multi-statement text is allowed when `values` is empty. */
+  executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** `select 1`; throws when the database is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** postgres:// URL; when absent, PGlite in `dataDir`. */
+  url?: string;
+  /** PGlite data folder (default ./data). The database lives in `<dataDir>/pglite`, the lock in `<dataDir>/leadbridge.lock`. */
+  dataDir?: string;
+  /** Apply drizzle/ migrations (default true). */
+  migrate?: boolean;
+  logger?: Logger;
+}
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** Wraps an open PGlite (tests use `loadDataDir`). `onClose` runs after the PGlite is closed. */
+export function wrapPglite(client: PGlite, onClose?: () => void | Promise<void>): Db {
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    async executeSql(text, values) {
+      try {
+        if (values && values.length > 0) return await client.query(text, values as unknown[]);
+        const results = await client.exec(text);
+        return { rows: results.flatMap((r) => r.rows as Record<string, unknown>[]) };
+      } catch (err) {
+        // PGlite is one session: a failed multi-statement block leaves it "aborted" until ROLLBACK.
+        await client.exec('rollback').catch(() => undefined);
+        throw err;
+      }
+    },
+    async ping() {
+      await client.query('select 1');
+    },
+    async close() {
+      if (!client.closed) await client.close();
+      await onClose?.();
+    },
+  };
+}
+
+export function wrapPostgres(pool: pg.Pool): Db {
+  const db = drizzlePg(pool, { schema }) as unknown as Database;
+  let closed = false;
+  return {
+    db,
+    kind: 'postgres',
+    async executeSql(text, values) {
+      const res = await pool.query(text, values as unknown[] | undefined);
+      // A multi-statement query returns an array of results.
+      const list = Array.isArray(res) ? (res as pg.QueryResult[]) : [res];
+      return { rows: list.flatMap((r) => (r.rows ?? []) as Record<string, unknown>[]) };
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+export async function migrateDb(handle: Db): Promise<void> {
+  const config = { migrationsFolder: MIGRATIONS_FOLDER };
+  if (handle.kind === 'pglite') {
+    await migratePglite(handle.db as unknown as Parameters<typeof migratePglite>[0], config);
+  } else {
+    await migratePg(handle.db as unknown as Parameters<typeof migratePg>[0], config);
+  }
+}
+
+export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
+  const log = opts.logger?.child({ module: 'db' });
+  let handle: Db;
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    pool.on('error', (err) => log?.error({ err }, 'idle postgres client error'));
+    handle = wrapPostgres(pool);
+    try {
+      await handle.ping();
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  } else {
+    const dataDir = resolve(opts.dataDir ?? './data');
+    mkdirSync(dataDir, { recursive: true });
+    const lock: DirLock = acquireDirLock(join(dataDir, 'leadbridge.lock'));
+    try {
+      const client = await PGlite.create(join(dataDir, 'pglite'));
+      handle = wrapPglite(client, () => lock.release());
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+  if (opts.migrate ?? true) {
+    const started = Date.now();
+    try {
+      await migrateDb(handle);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    log?.info({ kind: handle.kind, ms: Date.now() - started }, 'migrations applied');
+  }
+  log?.info({ kind: handle.kind }, 'database open');
+  return handle;
+}

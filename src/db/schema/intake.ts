@@ -1,0 +1,80 @@
+// Intake tables: leads (business row + delivery outbox columns), lead_events (delivery timeline), app_settings.
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const LEAD_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'dead', 'spam', 'held'] as const;
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+
+/** utm_*, click ids, referrer, landing page, first/last touch — snake_case keys as submitted. */
+export type Attribution = Record<string, string | Record<string, string>>;
+
+export interface Consent {
+  given: boolean;
+  text_version?: string;
+  /** ISO time the visitor gave consent (the submit time when the form did not send one). */
+  at?: string;
+  ip?: string;
+}
+
+export const leads = pgTable(
+  'leads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    formKey: text('form_key').notNull(),
+    status: text('status', { enum: LEAD_STATUSES }).notNull().default('pending'),
+    idempotencyKey: text('idempotency_key'),
+    name: text('name'),
+    phone: text('phone'),
+    email: text('email'),
+    message: text('message'),
+    extra: jsonb('extra').$type<Record<string, unknown>>().notNull().default({}),
+    raw: jsonb('raw').$type<Record<string, unknown>>().notNull().default({}),
+    attribution: jsonb('attribution').$type<Attribution>().notNull().default({}),
+    consent: jsonb('consent').$type<Consent>(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    // Outbox columns, owned by the delivery worker.
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    claimedBy: text('claimed_by'),
+    lastError: jsonb('last_error').$type<Record<string, unknown>>(),
+    amoLeadId: bigint('amo_lead_id', { mode: 'number' }),
+    amoContactId: bigint('amo_contact_id', { mode: 'number' }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    responsibleUserId: bigint('responsible_user_id', { mode: 'number' }),
+  },
+  (t) => [
+    // Idempotency: one lead per (form, key). NULL keys never collide (plain unique index semantics).
+    uniqueIndex('leads_form_key_idempotency_key_uq').on(t.formKey, t.idempotencyKey),
+    index('leads_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt),
+    index('leads_created_at_idx').on(t.createdAt),
+  ],
+);
+
+export const leadEvents = pgTable(
+  'lead_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    leadId: uuid('lead_id')
+      .notNull()
+      .references(() => leads.id, { onDelete: 'cascade' }),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    type: text('type').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [index('lead_events_lead_id_at_idx').on(t.leadId, t.at)],
+);
+
+/** Generated secrets and small settings (key → value). */
+export const appSettings = pgTable('app_settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type LeadRow = typeof leads.$inferSelect;
+export type NewLeadRow = typeof leads.$inferInsert;
+export type LeadEventRow = typeof leadEvents.$inferSelect;

@@ -1,0 +1,129 @@
+// buildApp(deps): the Fastify app without listen() (tests use inject()). Route plugins per domain; other
+// modules add theirs through `extraRoutes` (connect, webhooks, admin) and health checks through `health.checks`.
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import qs from 'qs';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import { intakeRoutes } from '../intake/index.js';
+import { createAdminGuard } from './auth.js';
+import { healthRoutes, type HealthCheck } from './health.js';
+import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
+import { errorHandler, HttpProblem, notFoundHandler } from './problem.js';
+
+export type AdminGuard = ReturnType<typeof createAdminGuard>;
+
+/** What an extra route plugin receives besides the app: shared pieces it may need. */
+export interface RouteContext {
+  requireAdmin: AdminGuard;
+  metrics: Registry;
+}
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  /** The root pino logger (main.ts); omitted/false = silent (tests). */
+  logger?: Logger | false;
+  /** Shared Prometheus registry; a new one when omitted. */
+  metrics?: Registry;
+  /** Named health checks: `amocrm` (connection status), `queue` (depth), … */
+  healthChecks?: Record<string, HealthCheck>;
+  /**
+   * Route plugin factories of other domains (connect, webhooks, admin…), registered after intake:
+   * `extraRoutes: [(ctx) => connectRoutes({ ...deps, requireAdmin: ctx.requireAdmin })]`.
+   */
+  extraRoutes?: ((ctx: RouteContext) => FastifyPluginAsync)[];
+  /** Wakes the delivery worker after a lead commits. */
+  onLeadCaptured?: (leadId: string) => void;
+  now?: () => number;
+}
+
+function corsOrigin(origins: string[]): string | string[] | boolean {
+  if (origins.includes('*')) return '*';
+  return origins.length > 0 ? origins : false;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const logger = deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false as const };
+  const app = Fastify({
+    ...logger,
+    bodyLimit: config.intake.bodyLimitBytes,
+    trustProxy: config.intake.trustProxy,
+    // Our own ids only (a caller-supplied id would be arbitrary text in our logs); echoed as x-request-id.
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', String(req.id));
+  });
+
+  const metrics = deps.metrics ?? createMetricsRegistry();
+  instrumentHttp(app, metrics);
+  const requireAdmin = createAdminGuard(config.adminToken);
+
+  await app.register(formbody, {
+    // Nested keys (extra[direction]=…, consent[given]=on) the way PHP/landing builders send them.
+    parser: (body: string) => qs.parse(body, { depth: 5, arrayLimit: 100, parameterLimit: 500 }),
+  });
+  await app.register(cors, { origin: corsOrigin(config.cors.origins), methods: ['GET', 'POST', 'OPTIONS'] });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpProblem(429, 'RATE_LIMITED', `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`, undefined, {
+        'retry-after': String(Math.ceil(ctx.ttl / 1000)),
+      }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Leadbridge', description: 'Website form leads → amoCRM (Kommo)', version: '0.1.0' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const forms: Record<string, { honeypot: string; extraFields: string[] }> = {};
+  for (const [key, f] of Object.entries(config.forms)) {
+    forms[key] = { honeypot: f.honeypot, extraFields: [...Object.keys(f.fields), ...f.extraFields] };
+  }
+  await app.register(
+    intakeRoutes({
+      db: deps.db.db,
+      defaultCountry: config.defaultCountry,
+      forms,
+      honeypot: config.intake.honeypot,
+      requireAdmin,
+      rateLimit: { max: config.rateLimit.perIpPerMinute, timeWindow: 60_000 },
+      metrics,
+      ...(deps.logger ? { logger: deps.logger.child({ module: 'intake' }) } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}),
+    }),
+  );
+  await app.register(
+    healthRoutes({
+      pingDb: () => deps.db.ping(),
+      dbKind: deps.db.kind,
+      sandbox: config.sandbox,
+      ...(deps.healthChecks ? { checks: deps.healthChecks } : {}),
+    }),
+  );
+  await app.register(metricsRoutes(metrics));
+  const ctx: RouteContext = { requireAdmin, metrics };
+  for (const factory of deps.extraRoutes ?? []) await app.register(factory(ctx));
+  return app;
+}

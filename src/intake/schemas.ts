@@ -1,0 +1,79 @@
+// Zod schemas for the OpenAPI document and response serialisation. Request bodies are validated by
+// validate.ts (which reports every bad field with a code); these describe them.
+import { z } from 'zod';
+
+const Touch = z.union([z.string(), z.record(z.string(), z.string())]);
+
+export const LeadBodySchema = z
+  .object({
+    form: z.string().max(64).optional().describe('Form key from the config (default "default")'),
+    name: z.string().max(200).optional(),
+    phone: z.string().max(64).optional().describe('Any format; stored as E.164 (default country from config)'),
+    email: z.string().max(254).optional(),
+    message: z.string().max(5000).optional(),
+    idempotency_key: z.string().max(200).optional().describe('Or the Idempotency-Key header'),
+    utm_source: z.string().optional(),
+    utm_medium: z.string().optional(),
+    utm_campaign: z.string().optional(),
+    utm_content: z.string().optional(),
+    utm_term: z.string().optional(),
+    gclid: z.string().optional(),
+    yclid: z.string().optional(),
+    fbclid: z.string().optional(),
+    referrer: z.string().optional(),
+    landing_page: z.string().optional(),
+    first_touch: Touch.optional(),
+    last_touch: Touch.optional(),
+    consent: z
+      .union([
+        z.boolean(),
+        z.object({
+          given: z.union([z.boolean(), z.string()]),
+          text_version: z.string().optional(),
+          at: z.string().optional().describe('ISO date-time; default: submit time'),
+        }),
+      ])
+      .optional(),
+    extra: z.record(z.string(), z.unknown()).optional().describe('Per-form extra fields'),
+  })
+  .loose()
+  .describe('Phone or email is required. Unknown fields are kept (raw). A filled honeypot field is stored as spam.');
+
+export const CrmAliasBodySchema = z
+  .object({
+    name: z.string().optional(),
+    phone: z.string(),
+    direction: z.string().optional().describe('Training direction → extra.direction'),
+    message: z.string().optional(),
+  })
+  .loose();
+
+export const AcceptedSchema = z.object({
+  id: z.string().uuid(),
+  status: z.string(),
+});
+
+export const LeadViewSchema = z.object({
+  id: z.string(),
+  form: z.string(),
+  status: z.string(),
+  idempotency_key: z.string().nullable(),
+  name: z.string().nullable(),
+  phone: z.string().nullable(),
+  email: z.string().nullable(),
+  message: z.string().nullable(),
+  extra: z.record(z.string(), z.unknown()),
+  raw: z.record(z.string(), z.unknown()),
+  attribution: z.record(z.string(), z.unknown()),
+  consent: z.unknown(),
+  attempts: z.number(),
+  next_attempt_at: z.string(),
+  last_error: z.unknown(),
+  amo_lead_id: z.number().nullable(),
+  amo_contact_id: z.number().nullable(),
+  responsible_user_id: z.number().nullable(),
+  delivered_at: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  timeline: z.array(z.object({ at: z.string(), type: z.string(), detail: z.unknown() })),
+});

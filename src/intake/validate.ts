@@ -1,0 +1,233 @@
+// Raw submitted body (JSON or qs-parsed form) → a normalised LeadInput, or EVERY problem at once.
+import type { CountryCode } from 'libphonenumber-js';
+import type { Attribution, Consent } from '../db/index.js';
+import type { FieldError } from './errors.js';
+import { normalisePhone } from './phone.js';
+
+export interface LeadInput {
+  formKey: string;
+  idempotencyKey?: string;
+  name?: string;
+  phone?: string;
+  email?: string;
+  message?: string;
+  extra: Record<string, unknown>;
+  raw: Record<string, unknown>;
+  attribution: Attribution;
+  consent?: Consent;
+  /** The honeypot field was filled: stored as spam, never delivered. */
+  spam: boolean;
+}
+
+export interface ValidateContext {
+  defaultCountry: CountryCode;
+  /** Configured form keys; empty = any well-formed key is accepted. */
+  knownForms: string[];
+  /** Honeypot field for a form key. */
+  honeypotFor(formKey: string): string;
+  /** Extra (per-form) field names for a form key, kept in `extra`. */
+  extraFieldsFor(formKey: string): string[];
+  headerIdempotencyKey?: string;
+  ip?: string;
+  now: () => number;
+  /** Skip the unknown-form check (fixed aliases such as /api/crm). */
+  allowUnknownForm?: boolean;
+}
+
+export const LIMITS = { name: 200, phone: 64, email: 254, message: 5000, key: 200, value: 2000, touchKeys: 30 } as const;
+const FORM_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]{2,}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+export const ATTRIBUTION_STRINGS = [
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_content',
+  'utm_term',
+  'gclid',
+  'yclid',
+  'fbclid',
+  'referrer',
+  'landing_page',
+] as const;
+const TOUCHES = ['first_touch', 'last_touch'] as const;
+const KNOWN = new Set<string>([
+  'form',
+  'name',
+  'phone',
+  'email',
+  'message',
+  'idempotency_key',
+  'consent',
+  'extra',
+  ...ATTRIBUTION_STRINGS,
+  ...TOUCHES,
+]);
+
+type Errors = FieldError[];
+
+/** Strings and numbers become trimmed strings; empty → undefined; anything else is an INVALID_TYPE error. */
+function str(body: Record<string, unknown>, field: string, max: number, errors: Errors): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') {
+    errors.push({ field, code: 'INVALID_TYPE', message: `${field} must be a string` });
+    return undefined;
+  }
+  const s = String(v).trim();
+  if (!s) return undefined;
+  if (s.length > max) {
+    errors.push({ field, code: 'TOO_LONG', message: `${field} must be at most ${max} characters` });
+    return undefined;
+  }
+  return s;
+}
+
+function truthy(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (['1', 'true', 'on', 'yes', 'y'].includes(s)) return true;
+    if (['0', 'false', 'off', 'no', 'n', ''].includes(s)) return false;
+  }
+  return undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function consentOf(v: unknown, ctx: ValidateContext, errors: Errors): Consent | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const bad = (message: string) => errors.push({ field: 'consent', code: 'CONSENT_INVALID', message });
+  const obj = isRecord(v) ? v : { given: v };
+  const given = truthy(obj.given);
+  if (given === undefined) {
+    bad('consent.given must be a boolean');
+    return undefined;
+  }
+  const consent: Consent = { given };
+  const version = obj.text_version;
+  if (version !== undefined) {
+    if ((typeof version !== 'string' && typeof version !== 'number') || String(version).length > LIMITS.key) {
+      bad(`consent.text_version must be a string of at most ${LIMITS.key} characters`);
+    } else consent.text_version = String(version).trim();
+  }
+  const at = obj.at ?? obj.time;
+  if (at !== undefined && at !== '') {
+    const ms = typeof at === 'number' ? (at < 1e12 ? at * 1000 : at) : typeof at === 'string' ? Date.parse(at) : NaN;
+    if (Number.isNaN(ms)) bad('consent.at must be an ISO date-time or a Unix timestamp');
+    else consent.at = new Date(ms).toISOString();
+  } else if (given) consent.at = new Date(ctx.now()).toISOString();
+  if (given && ctx.ip) consent.ip = ctx.ip;
+  return consent;
+}
+
+function touchOf(field: string, v: unknown, errors: Errors): Record<string, string> | string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') {
+    if (v.length > LIMITS.value) errors.push({ field, code: 'TOO_LONG', message: `${field} is too long` });
+    return v.trim();
+  }
+  if (!isRecord(v) || Object.keys(v).length > LIMITS.touchKeys) {
+    errors.push({ field, code: 'INVALID_TYPE', message: `${field} must be an object of strings` });
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string' && typeof val !== 'number') {
+      errors.push({ field: `${field}.${k}`, code: 'INVALID_TYPE', message: `${field}.${k} must be a string` });
+    } else if (String(val).length > LIMITS.value) {
+      errors.push({ field: `${field}.${k}`, code: 'TOO_LONG', message: `${field}.${k} is too long` });
+    } else out[k] = String(val).trim();
+  }
+  return out;
+}
+
+function extraValue(field: string, v: unknown, errors: Errors): unknown {
+  const scalar = (x: unknown) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+  const ok = scalar(v) || (Array.isArray(v) && v.length <= 100 && v.every(scalar));
+  if (!ok) {
+    errors.push({ field, code: 'INVALID_TYPE', message: `${field} must be a string, number, boolean or a list of them` });
+    return undefined;
+  }
+  const tooLong = (x: unknown) => typeof x === 'string' && x.length > LIMITS.value;
+  if (tooLong(v) || (Array.isArray(v) && v.some(tooLong))) {
+    errors.push({ field, code: 'TOO_LONG', message: `${field} must be at most ${LIMITS.value} characters` });
+    return undefined;
+  }
+  return typeof v === 'string' ? v.trim() : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x.trim() : x)) : v;
+}
+
+export function validateLead(body: Record<string, unknown>, ctx: ValidateContext): { ok: true; lead: LeadInput } | { ok: false; errors: FieldError[] } {
+  const errors: Errors = [];
+  const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? 'default';
+  if (!FORM_KEY.test(formKey)) {
+    errors.push({ field: 'form', code: 'FORM_INVALID', message: 'form must be lower-case letters, digits, - and _' });
+  } else if (!ctx.allowUnknownForm && ctx.knownForms.length > 0 && !ctx.knownForms.includes(formKey)) {
+    errors.push({ field: 'form', code: 'FORM_UNKNOWN', message: `unknown form "${formKey}"` });
+  }
+
+  const lead: LeadInput = { formKey, extra: {}, raw: {}, attribution: {}, spam: false };
+  const name = str(body, 'name', LIMITS.name, errors);
+  if (name) lead.name = name;
+  const message = str(body, 'message', LIMITS.message, errors);
+  if (message) lead.message = message;
+
+  const phone = str(body, 'phone', LIMITS.phone, errors);
+  if (phone) {
+    const e164 = normalisePhone(phone, ctx.defaultCountry);
+    if (e164) lead.phone = e164;
+    else errors.push({ field: 'phone', code: 'PHONE_INVALID', message: 'phone is not a valid phone number' });
+  }
+  const email = str(body, 'email', LIMITS.email, errors);
+  if (email) {
+    if (EMAIL.test(email)) lead.email = email.toLowerCase();
+    else errors.push({ field: 'email', code: 'EMAIL_INVALID', message: 'email is not a valid address' });
+  }
+  if (!phone && !email && !errors.some((e) => e.field === 'phone' || e.field === 'email')) {
+    for (const field of ['phone', 'email']) {
+      errors.push({ field, code: 'CONTACT_REQUIRED', message: 'phone or email is required' });
+    }
+  }
+
+  const key = ctx.headerIdempotencyKey?.trim() || str(body, 'idempotency_key', LIMITS.key, errors);
+  if (key !== undefined) {
+    if (IDEMPOTENCY_KEY.test(key)) lead.idempotencyKey = key;
+    else errors.push({ field: 'idempotency_key', code: 'IDEMPOTENCY_KEY_INVALID', message: 'idempotency key must be 1-200 visible ASCII characters' });
+  }
+
+  for (const field of ATTRIBUTION_STRINGS) {
+    const v = str(body, field, LIMITS.value, errors);
+    if (v) lead.attribution[field] = v;
+  }
+  for (const field of TOUCHES) {
+    const v = touchOf(field, body[field], errors);
+    if (v !== undefined) lead.attribution[field] = v;
+  }
+  const consent = consentOf(body.consent, ctx, errors);
+  if (consent) lead.consent = consent;
+
+  const honeypot = ctx.honeypotFor(formKey);
+  const trap = body[honeypot];
+  lead.spam = trap !== undefined && trap !== null && String(trap).trim() !== '';
+
+  // Per-form extra fields: the `extra` object plus top-level names the form declares; the rest is kept raw.
+  const declared = new Set(ctx.extraFieldsFor(formKey));
+  if (body.extra !== undefined) {
+    if (!isRecord(body.extra)) errors.push({ field: 'extra', code: 'INVALID_TYPE', message: 'extra must be an object' });
+    else for (const [k, v] of Object.entries(body.extra)) {
+      const val = extraValue(`extra.${k}`, v, errors);
+      if (val !== undefined) lead.extra[k] = val;
+    }
+  }
+  for (const [k, v] of Object.entries(body)) {
+    if (KNOWN.has(k)) continue;
+    if (declared.has(k) && k !== honeypot) {
+      const val = extraValue(k, v, errors);
+      if (val !== undefined) lead.extra[k] = val;
+    } else lead.raw[k] = v;
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, lead };
+}

@@ -1,0 +1,5 @@
+// Scheduled, delayed and cron work (token keep-alive, reconciliation) on pg-boss 10 over the app's Db.
+// Not for lead delivery: that is the outbox in the `leads` table (delivery/).
+export { createQueue } from './queue.js';
+export type { Queue, QueueDeps, ScheduleOptions, SendOptions, TaskHandler, WorkOptions } from './queue.js';
+export type { TaskName, TaskPayloads } from './tasks.js';

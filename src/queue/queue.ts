@@ -1,0 +1,91 @@
+// A thin pg-boss 10 wrapper for scheduled/delayed/cron work, on PostgreSQL and PGlite alike: pg-boss talks to
+// the database through Db.executeSql (stack.md §2.1), so both drivers share one code path.
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Db } from '../db/index.js';
+import type { TaskName, TaskPayloads } from './tasks.js';
+
+export type SendOptions = PgBoss.SendOptions;
+export type ScheduleOptions = PgBoss.ScheduleOptions;
+export type WorkOptions = PgBoss.WorkOptions;
+export type TaskHandler<T extends TaskName> = (jobs: PgBoss.Job<TaskPayloads[T]>[]) => Promise<unknown>;
+
+export interface Queue {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  send<T extends TaskName>(name: T, payload: TaskPayloads[T], opts?: SendOptions): Promise<string | null>;
+  work<T extends TaskName>(name: T, handler: TaskHandler<T>, opts?: WorkOptions): Promise<string>;
+  schedule<T extends TaskName>(name: T, cron: string, payload: TaskPayloads[T], opts?: ScheduleOptions): Promise<void>;
+  /** Queued + retrying jobs of a task (for /health). */
+  depth(name: TaskName): Promise<number>;
+}
+
+export interface QueueDeps {
+  db: Db;
+  logger?: Logger;
+  /** pg-boss schema (default `pgboss`). */
+  schema?: string;
+  /** Worker polling interval (default 2 s; pg-boss minimum 0.5 s). */
+  pollingIntervalSeconds?: number;
+}
+
+export function createQueue(deps: QueueDeps): Queue {
+  const log = deps.logger?.child({ module: 'queue' });
+  const boss = new PgBoss({
+    db: { executeSql: (text, values) => deps.db.executeSql(text, values) },
+    schema: deps.schema ?? 'pgboss',
+  });
+  boss.on('error', (err) => log?.error({ err }, 'queue error'));
+  // pg-boss 10 needs createQueue() before send/work. One in-flight creation per name: two concurrent
+  // createQueue() calls for the same queue deadlock on PostgreSQL.
+  const created = new Map<string, Promise<void>>();
+  function ensure(name: string): Promise<void> {
+    let p = created.get(name);
+    if (!p) {
+      p = (async () => {
+        if (!(await boss.getQueue(name))) await boss.createQueue(name, { name });
+      })();
+      p.catch(() => created.delete(name));
+      created.set(name, p);
+    }
+    return p;
+  }
+  return {
+    async start() {
+      await boss.start();
+      log?.info('queue started');
+    },
+    async stop() {
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    },
+    async send(name, payload, opts) {
+      await ensure(name);
+      return boss.send(name, payload as object, opts ?? {});
+    },
+    async work(name, handler, opts) {
+      await ensure(name);
+      return boss.work<TaskPayloads[typeof name]>(
+        name,
+        { pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 2, ...opts },
+        async (jobs) => {
+          const started = Date.now();
+          try {
+            await handler(jobs);
+            log?.info({ task: name, jobs: jobs.length, ms: Date.now() - started }, 'task done');
+          } catch (err) {
+            log?.warn({ task: name, jobs: jobs.length, err }, 'task failed; pg-boss will retry');
+            throw err;
+          }
+        },
+      );
+    },
+    async schedule(name, cron, payload, opts) {
+      await ensure(name);
+      await boss.schedule(name, cron, payload as object, opts ?? {});
+    },
+    async depth(name) {
+      await ensure(name);
+      return boss.getQueueSize(name);
+    },
+  };
+}
