@@ -3,13 +3,14 @@ import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { EmuCtx } from './context.js';
 import type { FaultTable } from './faults.js';
-import type { EmulatorControl, FaultSpec, LeadPatch } from './options.js';
+import type { ContactPatch, EmulatorControl, FaultSpec, LeadPatch, UiLeadInput } from './options.js';
 import { fail } from './problems.js';
 import type { RateLimiter } from './rate-limit.js';
 import { deleteFieldValues } from './routes/custom-fields.js';
 import { ADMIN_USER_ID, MANAGER_USER_ID } from './seed.js';
 import { toCompany, toContact, toLead, toPipeline } from './serialize.js';
 import { createStore } from './state.js';
+import { uiCreateLead, uiDeleteLead, uiRestoreLead, uiUpdateContact } from './ui-actions.js';
 import { applyCfv, isInt, isObj, parseCfv } from './validation.js';
 import type { WebhookSender } from './webhook-sender.js';
 
@@ -27,7 +28,7 @@ export function createControl(d: ControlDeps): { api: EmulatorControl; routes: (
   const base = (): string => `https://${ctx.config.domain}`;
   const lead = (id: number) => {
     const l = ctx.store.leads.get(id);
-    if (!l) throw fail(404, `Lead ${id} not found`);
+    if (!l || l.is_deleted) throw fail(404, `Lead ${id} not found`);
     return l;
   };
 
@@ -68,7 +69,7 @@ export function createControl(d: ControlDeps): { api: EmulatorControl; routes: (
       ctx.store.leads.set(a.id, a);
       ctx.effects.leadChanged(before, a, a.updated_by);
     },
-    updateLead(leadId, patch: LeadPatch) {
+    updateLead(leadId, patch: LeadPatch, opts = {}) {
       const before = lead(leadId);
       const errors: { code: string; path: string; detail: string }[] = [];
       const cfv = parseCfv(ctx.store, 'leads', patch.custom_fields_values, '', errors);
@@ -79,10 +80,14 @@ export function createControl(d: ControlDeps): { api: EmulatorControl; routes: (
       if (isInt(patch.responsible_user_id)) a.responsible_user_id = patch.responsible_user_id;
       a.cfv = applyCfv(a.cfv, cfv);
       a.updated_at = ctx.nowSec();
-      a.updated_by = ADMIN_USER_ID;
+      a.updated_by = opts.userId ?? ADMIN_USER_ID;
       ctx.store.leads.set(a.id, a);
-      ctx.effects.leadChanged(before, a, ADMIN_USER_ID);
+      ctx.effects.leadChanged(before, a, a.updated_by);
     },
+    createLeadInUi: (input: UiLeadInput = {}) => uiCreateLead(ctx, input),
+    deleteLead: (leadId, opts = {}) => uiDeleteLead(ctx, leadId, opts.userId),
+    restoreLead: (leadId, opts = {}) => uiRestoreLead(ctx, leadId, opts.userId),
+    updateContact: (contactId, patch: ContactPatch, opts = {}) => uiUpdateContact(ctx, contactId, patch, opts.userId),
     deleteField(entity, fieldId) {
       const f = ctx.store.fields.get(fieldId);
       if (!f || f.entity_type !== entity) throw fail(404, 'Custom field not found');
@@ -172,7 +177,13 @@ export function createControl(d: ControlDeps): { api: EmulatorControl; routes: (
       api.moveLead(Number((req.params as { id: string }).id), Number(b.pipeline_id), Number(b.status_id), isInt(b.user_id) ? { userId: b.user_id } : {});
       return ok;
     });
-    app.patch('/_emulator/leads/:id', async (req) => (api.updateLead(Number((req.params as { id: string }).id), body(req.body) as LeadPatch), ok));
+    const idOf = (req: { params: unknown }): number => Number((req.params as { id: string }).id);
+    const userOf = (b: Record<string, unknown>) => (isInt(b.user_id) ? { userId: b.user_id } : {});
+    app.patch('/_emulator/leads/:id', async (req) => (api.updateLead(idOf(req), body(req.body) as LeadPatch, userOf(body(req.body))), ok));
+    app.post('/_emulator/leads', async (req) => ({ id: api.createLeadInUi(body(req.body) as UiLeadInput) }));
+    app.post('/_emulator/leads/:id/delete', async (req) => (api.deleteLead(idOf(req), userOf(body(req.body))), ok));
+    app.post('/_emulator/leads/:id/restore', async (req) => (api.restoreLead(idOf(req), userOf(body(req.body))), ok));
+    app.patch('/_emulator/contacts/:id', async (req) => (api.updateContact(idOf(req), body(req.body) as ContactPatch, userOf(body(req.body))), ok));
     app.post('/_emulator/payment-required', async (req) => (api.setPaymentRequired(body(req.body).on === true), ok));
     app.post('/_emulator/webhooks/drop', async (req) => (api.dropNextWebhooks(Number(body(req.body).count ?? 1)), ok));
     app.post('/_emulator/webhooks/disabled', async (req) => {

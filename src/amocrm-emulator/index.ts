@@ -6,6 +6,7 @@ export { buildEmulator, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRE
 export { ADMIN_USER_ID, MANAGER_USER_ID, MANAGER2_USER_ID } from './seed.js';
 export type {
   BuiltEmulator,
+  ContactPatch,
   EmulatorConfig,
   EmulatorControl,
   EmulatorOptions,
@@ -14,6 +15,7 @@ export type {
   LeadPatch,
   RateLimitOptions,
   RunningEmulator,
+  UiLeadInput,
 } from './options.js';
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {

@@ -61,6 +61,34 @@ export interface LeadPatch {
   custom_fields_values?: { field_id?: number; field_code?: string; values: { value?: unknown; enum_id?: number; enum_code?: string }[] | null }[];
 }
 
+type CfvInput = NonNullable<LeadPatch['custom_fields_values']>;
+
+/** A deal as a manager creates it in the UI (`control.createLeadInUi`). Defaults as for the API (§7.1). */
+export interface UiLeadInput {
+  name?: string;
+  price?: number;
+  pipeline_id?: number;
+  status_id?: number;
+  responsible_user_id?: number;
+  custom_fields_values?: CfvInput;
+  /** Existing contacts to link; the first one is the main contact. */
+  contact_ids?: number[];
+  company_id?: number;
+  /** Tag names (created when missing). */
+  tags?: string[];
+  /** The manager who creates it: created_by / updated_by and the default responsible (default: the admin 8000001). */
+  user_id?: number;
+}
+
+/** A UI edit of a contact or company card (`control.updateContact`). Multitext values are replaced per field. */
+export interface ContactPatch {
+  name?: string;
+  first_name?: string;
+  last_name?: string;
+  responsible_user_id?: number;
+  custom_fields_values?: CfvInput;
+}
+
 export interface EmulatorControl {
   reset(): void;
   advanceClock(ms: number): void;
@@ -70,7 +98,15 @@ export interface EmulatorControl {
   issueLongLivedToken(opts?: { ttlSec?: number; admin?: boolean }): Promise<{ access_token: string; expires_at: number }>;
   revokeAll(): void;
   moveLead(leadId: number, pipelineId: number, statusId: number, opts?: { userId?: number }): void;
-  updateLead(leadId: number, patch: LeadPatch): void;
+  updateLead(leadId: number, patch: LeadPatch, opts?: { userId?: number }): void;
+  /** A manager creates a deal in amoCRM: `lead_added` event, `add_lead` webhook. Returns the new lead id. */
+  createLeadInUi(input?: UiLeadInput): number;
+  /** UI "delete" (trash): `lead_deleted` event, `leads[delete]` webhook {id, status_id, pipeline_id}; GET → 204. */
+  deleteLead(leadId: number, opts?: { userId?: number }): void;
+  /** UI restore from the trash: `lead_restored` event, `leads[restore]` webhook. */
+  restoreLead(leadId: number, opts?: { userId?: number }): void;
+  /** A UI edit of a contact/company card: field events + `update_contact`/`update_company` (+ `responsible_*`) webhook. */
+  updateContact(contactId: number, patch: ContactPatch, opts?: { userId?: number }): void;
   deleteField(entity: 'leads' | 'contacts' | 'companies', fieldId: number): void;
   setWebhookDisabled(destination: string, disabled: boolean): void;
   setPaymentRequired(on: boolean): void;

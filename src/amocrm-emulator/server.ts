@@ -79,7 +79,7 @@ export async function buildEmulator(opts: EmulatorOptions = {}): Promise<BuiltEm
     nowSec,
   });
   ctx.effects = createEffects(() => ctx.store, nowSec, () => publicBase, sender);
-  if (opts.stateFile) loadStateFile(opts.stateFile, ctx);
+  if (opts.stateFile) offset = loadStateFile(opts.stateFile, ctx) ?? 0;
 
   const app = Fastify({
     logger: opts.logger === undefined ? false : opts.logger,
@@ -165,7 +165,7 @@ export async function buildEmulator(opts: EmulatorOptions = {}): Promise<BuiltEm
     if (opts.latencyMs && req.url.startsWith('/api/v4')) await sleep(opts.latencyMs);
     if (call) call.status = reply.statusCode;
     if (call) reply.header('x-request-id', String(req.id));
-    if (opts.stateFile && req.method !== 'GET') saveStateFile(opts.stateFile, ctx);
+    if (opts.stateFile && req.method !== 'GET') saveStateFile(opts.stateFile, ctx, offset);
     return out;
   });
 
@@ -214,7 +214,7 @@ export async function buildEmulator(opts: EmulatorOptions = {}): Promise<BuiltEm
   }
   app.addHook('onClose', async () => {
     await sender.close();
-    if (opts.stateFile) saveStateFile(opts.stateFile, ctx);
+    if (opts.stateFile) saveStateFile(opts.stateFile, ctx, offset);
   });
   return { app, control: control.api, config };
 }

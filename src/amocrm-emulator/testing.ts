@@ -1,4 +1,5 @@
 // Small helpers for tests that talk to the emulator over real HTTP with plain fetch.
+import { createServer } from 'node:http';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from './index.js';
 
 export interface TestEmu extends RunningEmulator {
@@ -24,4 +25,28 @@ export async function startTestEmulator(opts: EmulatorOptions = {}): Promise<Tes
     return { status: res.status, type: res.headers.get('content-type') ?? '', json, text };
   };
   return Object.assign(emu, { token: access_token, api });
+}
+
+/** A real HTTP webhook receiver for tests: collects raw form bodies (parse them with `qs.parse(body, { depth: 10 })`). */
+export interface HookReceiver {
+  url: string;
+  bodies: string[];
+  close(): Promise<void>;
+}
+
+export async function startHookReceiver(status = 200): Promise<HookReceiver> {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    let b = '';
+    req.on('data', (c: Buffer) => (b += c.toString()));
+    req.on('end', () => {
+      bodies.push(b);
+      res.statusCode = status;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return { url: `http://127.0.0.1:${port}/amo/hook`, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -1,10 +1,12 @@
-// Custom fields per entity (fact sheet §7.6): paged list with _page_count, get, create (array), patch, delete, groups. Writes admin only.
+// Custom fields per entity (fact sheet §7.6): paged list with _page_count, get, create (array), patch (batch and single),
+// delete; groups live in custom-field-groups.ts. Writes admin only.
 import type { FastifyInstance } from 'fastify';
 import type { CustomField, CustomFieldType, EntityType, ValidationErrorEntry } from '../../amocrm/types.js';
 import { requireAdmin, type EmuCtx } from '../context.js';
 import { asList, baseUrl, link, parseIdParam, sendHal, sendNoContent, sendPage } from '../hal.js';
 import { fail } from '../problems.js';
 import { makeField } from '../seed.js';
+import { customFieldGroupRoutes } from './custom-field-groups.js';
 import { fieldsOf, nextId } from '../state.js';
 import { batchItems, err, isInt, isObj, throwIfErrors, type Obj } from '../validation.js';
 
@@ -32,10 +34,7 @@ export function customFieldRoutes(ctx: EmuCtx) {
         });
       };
 
-      app.get(`${base}/groups`, async (req, reply) => {
-        const groups = ctx.store.groups.filter((g) => g.entity_type === entity);
-        return sendPage(req, reply, 'custom_field_groups', groups, { totals: true, render: (g) => g });
-      });
+      await app.register(customFieldGroupRoutes(ctx, entity));
 
       app.get(base, async (req, reply) => {
         const q = req.query as Record<string, unknown>;
@@ -88,23 +87,63 @@ export function customFieldRoutes(ctx: EmuCtx) {
         return sendHal(reply, { _total_items: out.length, _links: link(req, base), _embedded: { custom_fields: out } });
       });
 
-      app.patch(`${base}/:id`, async (req, reply) => {
-        requireAdmin(req);
-        const fld = ctx.store.fields.get(parseIdParam((req.params as { id: string }).id) ?? -1);
-        if (!fld || fld.entity_type !== entity) throw fail(404, 'Custom field not found');
-        const b = isObj(req.body) ? req.body : {};
-        const errors: ValidationErrorEntry['errors'] = [];
+      // Field patch (single and batch): name (not for predefined), sort, is_api_only, group_id, enums (ids kept, new ones get ids).
+      const checkPatch = (fld: CustomField, b: Obj, errors: ValidationErrorEntry['errors']): void => {
         checkEnums(b, errors);
         if (b.enums !== undefined && !ENUM_TYPES.includes(fld.type)) errors.push(err('FieldNotExpected', 'enums'));
-        throwIfErrors([{ request_id: '0', errors }]);
+        if (b.sort !== undefined && !isInt(b.sort)) errors.push(err('InvalidType', 'sort'));
+        if (b.name !== undefined && (typeof b.name !== 'string' || b.name === '')) errors.push(err('NotBlank', 'name'));
+        if (b.group_id !== undefined && b.group_id !== null && !ctx.store.groups.some((g) => g.id === b.group_id && g.entity_type === entity)) errors.push(err('NotSupportedChoice', 'group_id'));
+      };
+      const applyPatch = (fld: CustomField, b: Obj): void => {
         if (typeof b.name === 'string' && !fld.is_predefined) fld.name = b.name;
         if (isInt(b.sort)) fld.sort = b.sort;
+        if (typeof b.is_api_only === 'boolean') fld.is_api_only = b.is_api_only;
+        if (typeof b.group_id === 'string' || b.group_id === null) fld.group_id = b.group_id;
         if (Array.isArray(b.enums)) {
           fld.enums = b.enums.filter(isObj).map((e, i) => {
             const existing = isInt(e.id) ? fld.enums?.find((x) => x.id === e.id) : undefined;
             return { id: existing?.id ?? nextId(ctx.store, 'enum'), value: String(e.value), sort: isInt(e.sort) ? e.sort : (i + 1) * 2, ...(typeof e.code === 'string' ? { code: e.code } : existing?.code ? { code: existing.code } : {}) };
           });
         }
+      };
+
+      // PATCH /api/v4/{entity}/custom_fields: an array, `id` in every item; the whole batch is validated first (§7.6).
+      app.patch(base, async (req, reply) => {
+        requireAdmin(req);
+        const items = batchItems(req.body);
+        const found: CustomField[] = [];
+        const entries = items.map(({ item, requestId }) => {
+          const errors: ValidationErrorEntry['errors'] = [];
+          const fld = isInt(item.id) ? ctx.store.fields.get(item.id) : undefined;
+          if (item.id === undefined) errors.push(err('NotBlank', 'id'));
+          else if (!isInt(item.id)) errors.push(err('InvalidType', 'id'));
+          else if (!fld || fld.entity_type !== entity) errors.push(err('NotFound', 'id'));
+          if (fld && fld.entity_type === entity) {
+            checkPatch(fld, item, errors);
+            found.push(fld);
+          }
+          return { request_id: requestId, errors };
+        });
+        throwIfErrors(entries);
+        const rb = baseUrl(req);
+        const out = items.map(({ item, requestId }, i) => {
+          const fld = found[i] as CustomField;
+          applyPatch(fld, item);
+          return { ...render(rb, fld), request_id: requestId };
+        });
+        return sendHal(reply, { _total_items: out.length, _links: link(req, base), _embedded: { custom_fields: out } });
+      });
+
+      app.patch(`${base}/:id`, async (req, reply) => {
+        requireAdmin(req);
+        const fld = ctx.store.fields.get(parseIdParam((req.params as { id: string }).id) ?? -1);
+        if (!fld || fld.entity_type !== entity) throw fail(404, 'Custom field not found');
+        const b = isObj(req.body) ? req.body : {};
+        const errors: ValidationErrorEntry['errors'] = [];
+        checkPatch(fld, b, errors);
+        throwIfErrors([{ request_id: '0', errors }]);
+        applyPatch(fld, b);
         return sendHal(reply, render(baseUrl(req), fld));
       });
 

@@ -1,4 +1,5 @@
-// GET /api/v4/events (fact sheet §7.12): limit ≤ 100, string ids, filters type/entity/entity_id/created_at/created_by/value_after.
+// GET /api/v4/events (fact sheet §7.12): limit ≤ 100, string ids, newest first, filters type/entity/entity_id/created_at/
+// created_by/id/value_after/value_before.
 import type { FastifyInstance } from 'fastify';
 import type { AmoEvent } from '../../amocrm/types.js';
 import type { EmuCtx } from '../context.js';
@@ -7,12 +8,14 @@ import { isObj } from '../validation.js';
 
 const ENTITY_ALIASES: Record<string, string> = { leads: 'lead', contacts: 'contact', companies: 'company', tasks: 'task' };
 
-function matchesValueAfter(e: AmoEvent, f: unknown): boolean {
-  if (!isObj(f) || !isObj(f.leads_statuses)) return true;
-  const pairs = Object.values(f.leads_statuses).filter(isObj);
-  return e.value_after.some((v) => {
-    const ls = isObj(v.lead_status) ? v.lead_status : undefined;
-    return !!ls && pairs.some((p) => Number(p.pipeline_id) === ls.pipeline_id && Number(p.status_id) === ls.id);
+/** `filter[value_after|value_before][leads_statuses][i][pipeline_id|status_id]` (qs gives an array or an object). */
+function matchesStatusValue(values: AmoEvent['value_after'], f: unknown): boolean {
+  const ls = isObj(f) ? f.leads_statuses : undefined;
+  if (!Array.isArray(ls) && !isObj(ls)) return true;
+  const pairs = Object.values(ls).filter(isObj);
+  return values.some((v) => {
+    const st = isObj(v.lead_status) ? v.lead_status : undefined;
+    return !!st && pairs.some((p) => Number(p.pipeline_id) === st.pipeline_id && Number(p.status_id) === st.id);
   });
 }
 
@@ -21,7 +24,9 @@ export function eventRoutes(ctx: EmuCtx) {
     app.get('/api/v4/events', async (req, reply) => {
       const q = req.query as Record<string, unknown>;
       const f = isObj(q.filter) ? q.filter : {};
-      let all = [...ctx.store.events];
+      let all = ctx.store.events.map((e, seq) => ({ e, seq }))
+        .sort((a, b) => b.e.created_at - a.e.created_at || b.seq - a.seq) // newest first, as amoCRM lists them (no documented `order`)
+        .map((x) => x.e);
       const types = asList(f.type);
       if (types.length) all = all.filter((e) => types.includes(e.type));
       const ents = asList(f.entity).map((x) => ENTITY_ALIASES[x] ?? x);
@@ -34,9 +39,8 @@ export function eventRoutes(ctx: EmuCtx) {
       if (ids.length) all = all.filter((e) => ids.includes(e.id));
       const r = range(f.created_at);
       if (r) all = all.filter((e) => inRange(e.created_at, r));
-      if (f.value_after !== undefined) all = all.filter((e) => matchesValueAfter(e, f.value_after));
-      // Newest first, as amoCRM lists them.
-      all.reverse();
+      if (f.value_after !== undefined) all = all.filter((e) => matchesStatusValue(e.value_after, f.value_after));
+      if (f.value_before !== undefined) all = all.filter((e) => matchesStatusValue(e.value_before, f.value_before));
       const b = baseUrl(req);
       return sendPage(req, reply, 'events', all, { maxLimit: 100, defaultLimit: 100, render: (e) => ({ ...e, _links: { self: { href: `${b}/api/v4/events/${e.id}` } } }) });
     });

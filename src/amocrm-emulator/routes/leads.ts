@@ -11,18 +11,30 @@ import { batchItems, err, isInt, isObj, throwIfErrors } from '../validation.js';
 import { baseUrl } from '../hal.js';
 
 function cfText(l: LeadRec): string {
-  return l.cfv.flatMap((f) => f.values.map((v) => String(v.value))).join(' ');
+  return l.cfv.flatMap((f) => f.values.map((v) => (typeof v.value === 'object' && v.value !== null ? JSON.stringify(v.value) : String(v.value)))).join('\n');
+}
+
+/**
+ * `query` (fact sheet §7.1): a substring over the lead's name, its id and its custom-field values (text fields such as
+ * LEADBRIDGE_ID included); a query without letters also matches by digits (phone-like values).
+ */
+export function leadMatchesQuery(l: LeadRec, query: string): boolean {
+  const needle = query.trim().toLowerCase();
+  if (needle === '') return true;
+  if (String(l.id) === needle || l.name.toLowerCase().includes(needle) || cfText(l).toLowerCase().includes(needle)) return true;
+  const digits = needle.replace(/\D/g, '');
+  if (digits.length < 4 || /[a-zа-яё@]/i.test(needle)) return false;
+  return cfText(l).replace(/\D/g, '').includes(digits);
 }
 
 export function filterLeads(req: FastifyRequest, all: LeadRec[]): LeadRec[] {
   const q = req.query as Record<string, unknown>;
   const f = isObj(q.filter) ? q.filter : {};
-  let out = all.filter((l) => !l.is_deleted); // unsorted leads are listed (in the unsorted stage); only their contacts are hidden
-  if (typeof q.query === 'string' && q.query !== '') {
-    const needle = q.query.toLowerCase();
-    const digits = needle.replace(/\D/g, '');
-    out = out.filter((l) => l.name.toLowerCase().includes(needle) || String(l.id) === needle || cfText(l).toLowerCase().includes(needle) || (digits.length > 3 && cfText(l).replace(/\D/g, '').includes(digits)));
-  }
+  // Deleted leads are in the trash: only `with=only_deleted` lists them (and then only them). Unsorted leads are
+  // listed (in the unsorted stage); only their contacts are hidden.
+  const onlyDeleted = withList(req).includes('only_deleted');
+  let out = all.filter((l) => l.is_deleted === onlyDeleted);
+  if ((typeof q.query === 'string' || typeof q.query === 'number') && String(q.query) !== '') out = out.filter((l) => leadMatchesQuery(l, String(q.query)));
   const ids = asList(f.id).map(Number);
   if (ids.length) out = out.filter((l) => ids.includes(l.id));
   const pids = asList(f.pipeline_id).map(Number);
