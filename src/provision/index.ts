@@ -23,3 +23,4 @@ export type {
   ResolvedMap,
   Target,
 } from './types.js';
+export { saveResolvedMap, loadResolvedMap } from './store.js';

@@ -1,0 +1,31 @@
+// Connect errors carry an HTTP-ish `statusCode` and a stable `code`; the app's error handler turns any error shaped
+// like this into problem+json (domains never import http/).
+export type ConnectErrorCode =
+  | 'SECRET_KEY_MISSING'
+  | 'NOT_CONFIGURED'
+  | 'STATE_INVALID'
+  | 'STATE_EXPIRED'
+  | 'REFERER_INVALID'
+  | 'ACCOUNT_MISMATCH'
+  | 'ACCESS_DENIED'
+  | 'CODE_MISSING'
+  | 'CODE_EXCHANGE_FAILED'
+  | 'TOKEN_REJECTED'
+  | 'HOST_UNKNOWN'
+  | 'SIGNATURE_INVALID';
+
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+  constructor(
+    readonly code: ConnectErrorCode,
+    readonly statusCode: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,44 @@
+// The secrets connect needs: the token encryption key, the webhook URL secret, the sandbox admin token.
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/index.js';
+import { generateKey, parseSecretKey } from './crypto.js';
+import { ConnectError } from './errors.js';
+import { ensureSetting, randomSecret } from './settings.js';
+
+const SECRET_KEY_SETTING = 'connect.secret_key';
+const WEBHOOK_SECRET_SETTING = 'connect.webhook_secret';
+const ADMIN_TOKEN_SETTING = 'connect.sandbox_admin_token';
+
+/**
+ * The AES-256-GCM key for tokens at rest: LEADBRIDGE_SECRET_KEY, or (sandbox only) a key generated once and kept
+ * in app_settings. Outside the sandbox a missing key is a startup error: tokens are never stored unencrypted.
+ */
+export async function resolveSecretKey(db: Database, config: Pick<Config, 'secretKey' | 'sandbox'>): Promise<Buffer> {
+  if (config.secretKey) return parseSecretKey(config.secretKey);
+  if (!config.sandbox) {
+    throw new ConnectError(
+      'SECRET_KEY_MISSING',
+      500,
+      'LEADBRIDGE_SECRET_KEY is not set. amoCRM tokens are stored encrypted with it; generate one with ' +
+        '`node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))"` and set it in the environment ' +
+        '(keep it: tokens stored with one key cannot be read with another).',
+    );
+  }
+  return parseSecretKey(await ensureSetting(db, SECRET_KEY_SETTING, generateKey));
+}
+
+/** The secret in Leadbridge's webhook URL: LEADBRIDGE_WEBHOOK_SECRET, or generated once and kept in app_settings. */
+export async function getWebhookSecret(db: Database, config: Pick<Config, 'webhookSecret'>): Promise<string> {
+  if (config.webhookSecret) return config.webhookSecret;
+  return ensureSetting(db, WEBHOOK_SECRET_SETTING, () => randomSecret(24));
+}
+
+/** `${publicUrl}/api/webhooks/amo/${secret}`: the URL setup subscribes in amoCRM. */
+export async function getWebhookUrl(db: Database, config: Pick<Config, 'webhookSecret' | 'publicUrl'>): Promise<string> {
+  return `${config.publicUrl.replace(/\/+$/, '')}/api/webhooks/amo/${await getWebhookSecret(db, config)}`;
+}
+
+/** Sandbox only: an admin token generated once (stable across restarts) when LEADBRIDGE_ADMIN_TOKEN is unset. */
+export async function sandboxAdminToken(db: Database): Promise<string> {
+  return ensureSetting(db, ADMIN_TOKEN_SETTING, () => `sbx_${randomSecret(24)}`);
+}
