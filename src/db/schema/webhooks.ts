@@ -1,0 +1,152 @@
+// Webhook sync tables: raw deliveries (inbox), per-event dedupe keys, local amoCRM deal/contact state, the
+// stage history, the domain_events outbox other modules consume, and the reconciliation cursors.
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, boolean, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'processed', 'duplicate', 'malformed', 'rejected', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** Every webhook body we accepted past the secret check, exactly as received. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    status: text('status', { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default('pending'),
+    contentType: text('content_type'),
+    body: text('body').notNull(),
+    /** sha256 of the raw body: identical re-deliveries are marked `duplicate`. */
+    bodyHash: text('body_hash').notNull(),
+    accountId: bigint('account_id', { mode: 'number' }),
+    subdomain: text('subdomain'),
+    /** Machine-readable reason for malformed / rejected / failed. */
+    errorCode: text('error_code'),
+    error: text('error'),
+    eventCount: integer('event_count'),
+    appliedCount: integer('applied_count'),
+    attempts: integer('attempts').notNull().default(0),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('webhook_deliveries_status_id_idx').on(t.status, t.id),
+    index('webhook_deliveries_body_hash_idx').on(t.bodyHash),
+  ],
+);
+
+/** One row per applied event (dedupeKey for webhooks, `event:<id>` for the events API). */
+export const webhookEventKeys = pgTable('webhook_event_keys', {
+  key: text('key').primaryKey(),
+  deliveryId: bigint('delivery_id', { mode: 'number' }),
+  appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A custom field value set as amoCRM sent it (by field id). */
+export interface AmoFieldValue {
+  id: number;
+  name?: string;
+  code?: string;
+  values: { value: string | number | boolean | null; enum?: number }[];
+}
+
+/** Local copy of every amoCRM deal we heard of (created by Leadbridge or directly in amoCRM). */
+export const amoDeals = pgTable(
+  'amo_deals',
+  {
+    amoLeadId: bigint('amo_lead_id', { mode: 'number' }).primaryKey(),
+    /** Our `leads` row when the deal was delivered by Leadbridge. */
+    leadId: uuid('lead_id'),
+    name: text('name'),
+    pipelineId: bigint('pipeline_id', { mode: 'number' }),
+    statusId: bigint('status_id', { mode: 'number' }),
+    responsibleUserId: bigint('responsible_user_id', { mode: 'number' }),
+    price: numeric('price', { mode: 'number' }),
+    objectCost: numeric('object_cost', { mode: 'number' }),
+    commission: numeric('commission', { mode: 'number' }),
+    paymentStatus: text('payment_status'),
+    /** Mapped fields by config key (`object`, `utm_source`, …) → value (text, number or list). */
+    fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default({}),
+    /** Every custom field value as last seen, keyed by field id. */
+    customFields: jsonb('custom_fields').$type<Record<string, AmoFieldValue>>().notNull().default({}),
+    contactIds: jsonb('contact_ids').$type<number[]>().notNull().default([]),
+    isWon: boolean('is_won').notNull().default(false),
+    isLost: boolean('is_lost').notNull().default(false),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    isDeleted: boolean('is_deleted').notNull().default(false),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    amoCreatedAt: timestamp('amo_created_at', { withTimezone: true }),
+    /** amoCRM's updated_at / last_modified of the state we hold: older observations never overwrite it. */
+    amoUpdatedAt: timestamp('amo_updated_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('amo_deals_stage_idx').on(t.pipelineId, t.statusId), index('amo_deals_lead_id_idx').on(t.leadId)],
+);
+
+/** Contacts and companies (kind) as amoCRM last told us. */
+export const amoContacts = pgTable('amo_contacts', {
+  amoContactId: bigint('amo_contact_id', { mode: 'number' }).primaryKey(),
+  kind: text('kind', { enum: ['contact', 'company'] }).notNull().default('contact'),
+  name: text('name'),
+  responsibleUserId: bigint('responsible_user_id', { mode: 'number' }),
+  customFields: jsonb('custom_fields').$type<Record<string, AmoFieldValue>>().notNull().default({}),
+  leadIds: jsonb('lead_ids').$type<number[]>().notNull().default([]),
+  isDeleted: boolean('is_deleted').notNull().default(false),
+  amoUpdatedAt: timestamp('amo_updated_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One row per stay of a deal in a stage: [entered_at, left_at). left_at null = current stage. */
+export const amoDealStages = pgTable(
+  'amo_deal_stages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    amoLeadId: bigint('amo_lead_id', { mode: 'number' }).notNull(),
+    pipelineId: bigint('pipeline_id', { mode: 'number' }).notNull(),
+    statusId: bigint('status_id', { mode: 'number' }).notNull(),
+    enteredAt: timestamp('entered_at', { withTimezone: true }).notNull(),
+    leftAt: timestamp('left_at', { withTimezone: true }),
+    /** webhook | reconcile */
+    source: text('source').notNull(),
+  },
+  (t) => [index('amo_deal_stages_lead_entered_idx').on(t.amoLeadId, t.enteredAt)],
+);
+
+/**
+ * The outbox other modules (follow-ups, routing, analytics) consume: written in the same transaction as the
+ * state change. Consumers mark `processed_at` (or keep their own cursor on `id`).
+ */
+export const domainEvents = pgTable(
+  'domain_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    type: text('type').notNull(),
+    amoLeadId: bigint('amo_lead_id', { mode: 'number' }),
+    leadId: uuid('lead_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    /** When it happened in amoCRM (updated_at), not when we learnt it. */
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [index('domain_events_unprocessed_idx').on(t.processedAt, t.id), index('domain_events_type_idx').on(t.type, t.id)],
+);
+
+/** Reconciliation cursors (name → last amoCRM event created_at seen). */
+export const amoSyncCursors = pgTable(
+  'amo_sync_cursors',
+  {
+    name: text('name').notNull(),
+    cursor: bigint('cursor', { mode: 'number' }).notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('amo_sync_cursors_name_uq').on(t.name)],
+);
+
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type AmoDealRow = typeof amoDeals.$inferSelect;
+export type NewAmoDealRow = typeof amoDeals.$inferInsert;
+export type AmoContactRow = typeof amoContacts.$inferSelect;
+export type AmoDealStageRow = typeof amoDealStages.$inferSelect;
+export type DomainEventRow = typeof domainEvents.$inferSelect;

@@ -1,0 +1,38 @@
+// Applies a contact/company observation to amo_contacts (same "newer wins" rule as deals).
+import { eq } from 'drizzle-orm';
+import { amoContacts, type AmoFieldValue } from '../db/index.js';
+import { insertDomainEvents } from './domain-events.js';
+import { toDate, toUnix, type Tx } from './tx.js';
+import type { ContactObservation } from './types.js';
+
+export async function applyContactObservation(tx: Tx, o: ContactObservation): Promise<boolean> {
+  const [row] = await tx.select().from(amoContacts).where(eq(amoContacts.amoContactId, o.amoContactId)).for('update').limit(1);
+  if (o.action === 'delete') {
+    if (row?.isDeleted) return false;
+    if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
+    if (row) await tx.update(amoContacts).set({ isDeleted: true, updatedAt: new Date() }).where(eq(amoContacts.amoContactId, o.amoContactId));
+    else await tx.insert(amoContacts).values({ amoContactId: o.amoContactId, kind: o.kind, isDeleted: true });
+    await insertDomainEvents(tx, [{ type: 'contact.deleted', at: o.at, payload: { amo_contact_id: o.amoContactId, kind: o.kind } }]);
+    return true;
+  }
+  if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
+  const customFields: Record<string, AmoFieldValue> = { ...(row?.customFields ?? {}) };
+  for (const f of o.customFields ?? []) customFields[String(f.id)] = f;
+  const next = {
+    amoContactId: o.amoContactId,
+    kind: o.kind,
+    name: o.name ?? row?.name ?? null,
+    responsibleUserId: o.responsibleUserId ?? row?.responsibleUserId ?? null,
+    customFields,
+    leadIds: o.leadIds ?? row?.leadIds ?? [],
+    isDeleted: false,
+    amoUpdatedAt: toDate(o.at),
+    updatedAt: new Date(),
+  };
+  if (row) await tx.update(amoContacts).set(next).where(eq(amoContacts.amoContactId, o.amoContactId));
+  else await tx.insert(amoContacts).values(next);
+  await insertDomainEvents(tx, [
+    { type: 'contact.changed', at: o.at, payload: { amo_contact_id: o.amoContactId, kind: o.kind, action: o.action, lead_ids: next.leadIds } },
+  ]);
+  return true;
+}

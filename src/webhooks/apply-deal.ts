@@ -1,0 +1,163 @@
+// Applies one DealObservation to amo_deals + amo_deal_stages + domain_events, inside the caller's transaction.
+// Rules: the stage history records every observation at its amoCRM time (late ones are inserted in place);
+// the current state only moves forward (an observation older than amo_updated_at changes nothing but history);
+// domain events are emitted only for real changes of the current state, so re-applying is harmless.
+import { eq } from 'drizzle-orm';
+import { STATUS_LOST, STATUS_WON } from '../amocrm/index.js';
+import { amoDeals, leads, type AmoDealRow, type AmoFieldValue, type NewAmoDealRow } from '../db/index.js';
+import { insertDomainEvents, type NewDomainEvent } from './domain-events.js';
+import { mapDealFields } from './fields.js';
+import { appendStage, recordStage } from './stage-history.js';
+import { toDate, toUnix, type Tx } from './tx.js';
+import type { DealFieldMap, DealObservation } from './types.js';
+
+export interface ApplyContext {
+  fieldMap: DealFieldMap;
+}
+
+export interface ApplyDealResult {
+  /** The current state changed (false: older observation, or nothing new). */
+  changed: boolean;
+  historyChanged: boolean;
+  events: NewDomainEvent['type'][];
+}
+
+async function linkedLeadId(tx: Tx, amoLeadId: number): Promise<string | null> {
+  const [row] = await tx.select({ id: leads.id }).from(leads).where(eq(leads.amoLeadId, amoLeadId)).limit(1);
+  return row?.id ?? null;
+}
+
+const stageOf = (r: { pipelineId: number | null; statusId: number | null }) => ({ pipeline_id: r.pipelineId, status_id: r.statusId });
+
+export async function applyDealObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): Promise<ApplyDealResult> {
+  const [row] = await tx.select().from(amoDeals).where(eq(amoDeals.amoLeadId, o.amoLeadId)).for('update').limit(1);
+  if (o.kind === 'delete') return applyDelete(tx, o, row);
+
+  const held = row?.amoUpdatedAt ? toUnix(row.amoUpdatedAt) : undefined;
+  const newest = row !== undefined && held !== undefined && o.at >= held;
+  let historyChanged = false;
+  if (o.pipelineId !== undefined && o.statusId !== undefined) {
+    const stage = { amoLeadId: o.amoLeadId, pipelineId: o.pipelineId, statusId: o.statusId, at: o.at, source: o.source };
+    if (!newest) historyChanged = await recordStage(tx, stage);
+    else if (row.pipelineId !== o.pipelineId || row.statusId !== o.statusId || row.statusId === null) {
+      // Nothing recorded is newer than the row's amo_updated_at, so this closes the open period.
+      await appendStage(tx, stage);
+      historyChanged = true;
+    }
+  }
+  if (held !== undefined && o.at < held) {
+    // Older than what we hold: it may still un-delete (a read through the API is the truth right now).
+    if (row?.isDeleted && o.kind === 'snapshot') return undelete(tx, o, row, historyChanged);
+    return { changed: false, historyChanged, events: [] };
+  }
+
+  const customFields: Record<string, AmoFieldValue> = o.kind === 'snapshot' ? {} : { ...(row?.customFields ?? {}) };
+  for (const f of o.customFields ?? []) customFields[String(f.id)] = f;
+  const mapped = o.customFields !== undefined ? mapDealFields(customFields, ctx.fieldMap) : undefined;
+  const statusId = o.statusId ?? row?.statusId ?? null;
+  const next: NewAmoDealRow = {
+    amoLeadId: o.amoLeadId,
+    leadId: row?.leadId ?? null,
+    name: o.name ?? row?.name ?? null,
+    pipelineId: o.pipelineId ?? row?.pipelineId ?? null,
+    statusId,
+    responsibleUserId: o.responsibleUserId ?? row?.responsibleUserId ?? null,
+    price: o.price ?? row?.price ?? null,
+    objectCost: mapped && 'objectCost' in mapped ? (mapped.objectCost ?? null) : (row?.objectCost ?? null),
+    commission: mapped && 'commission' in mapped ? (mapped.commission ?? null) : (row?.commission ?? null),
+    paymentStatus: mapped && 'paymentStatus' in mapped ? (mapped.paymentStatus ?? null) : (row?.paymentStatus ?? null),
+    fields: mapped ? (o.kind === 'snapshot' ? mapped.fields : { ...(row?.fields ?? {}), ...mapped.fields }) : (row?.fields ?? {}),
+    customFields,
+    contactIds: o.contactIds ?? row?.contactIds ?? [],
+    isWon: statusId === STATUS_WON,
+    isLost: statusId === STATUS_LOST,
+    closedAt: closedAt(o, row, statusId),
+    isDeleted: row?.isDeleted ?? false,
+    deletedAt: row?.deletedAt ?? null,
+    amoCreatedAt: o.createdAt !== undefined ? toDate(o.createdAt) : (row?.amoCreatedAt ?? null),
+    amoUpdatedAt: toDate(o.at),
+    updatedAt: new Date(),
+  };
+  const restoring = !!row?.isDeleted && (o.kind === 'restore' || o.kind === 'snapshot' || (row.deletedAt !== null && o.at > toUnix(row.deletedAt)));
+  if (restoring) {
+    next.isDeleted = false;
+    next.deletedAt = null;
+  }
+  if (row && sameState(row, next)) return { changed: false, historyChanged, events: [] };
+  // Link to our own lead (delivery records amo_lead_id, maybe just after the first webhook): looked up when the
+  // deal is new and on stage moves and API reads until found, not on every field change.
+  if (next.leadId === null && (!row || o.kind === 'add' || o.kind === 'snapshot' || row.statusId !== next.statusId)) {
+    next.leadId = await linkedLeadId(tx, o.amoLeadId);
+  }
+  const events = diffEvents(row, next, o, restoring);
+  if (row) await tx.update(amoDeals).set(next).where(eq(amoDeals.amoLeadId, o.amoLeadId));
+  else await tx.insert(amoDeals).values(next);
+  await insertDomainEvents(tx, events);
+  return { changed: true, historyChanged, events: events.map((e) => e.type) };
+}
+
+const COMPARED = [
+  'name', 'pipelineId', 'statusId', 'responsibleUserId', 'price', 'objectCost', 'commission', 'paymentStatus',
+  'fields', 'customFields', 'contactIds', 'isDeleted', 'closedAt', 'amoCreatedAt', 'amoUpdatedAt',
+] as const;
+
+/** Nothing we keep would change (a re-applied or same-second observation). */
+function sameState(row: AmoDealRow, next: NewAmoDealRow): boolean {
+  return COMPARED.every((k) => JSON.stringify(row[k] ?? null) === JSON.stringify(next[k] ?? null));
+}
+
+function closedAt(o: DealObservation, row: AmoDealRow | undefined, statusId: number | null): Date | null {
+  if (statusId !== STATUS_WON && statusId !== STATUS_LOST) return null;
+  if (o.closedAt) return toDate(o.closedAt);
+  if (row?.closedAt && row.statusId === statusId) return row.closedAt;
+  return toDate(o.at);
+}
+
+function diffEvents(row: AmoDealRow | undefined, next: NewAmoDealRow, o: DealObservation, restoring: boolean): NewDomainEvent[] {
+  const base = { amoLeadId: o.amoLeadId, leadId: next.leadId ?? null, at: o.at };
+  const to = { pipeline_id: next.pipelineId ?? null, status_id: next.statusId ?? null };
+  const out: NewDomainEvent[] = [];
+  const closing = (): void => {
+    if (next.statusId === STATUS_WON) out.push({ ...base, type: 'deal.won', payload: { ...to, price: next.price ?? null } });
+    if (next.statusId === STATUS_LOST) out.push({ ...base, type: 'deal.lost', payload: { ...to } });
+  };
+  if (!row) {
+    out.push({ ...base, type: 'deal.created', payload: { ...to, responsible_user_id: next.responsibleUserId ?? null, source: o.source } });
+    closing();
+    return out;
+  }
+  if (restoring) out.push({ ...base, type: 'deal.restored', payload: { ...to } });
+  if (row.pipelineId !== next.pipelineId || row.statusId !== next.statusId) {
+    out.push({ ...base, type: 'deal.stage_changed', payload: { from: stageOf(row), to } });
+    closing();
+  }
+  if (row.responsibleUserId !== next.responsibleUserId) {
+    out.push({ ...base, type: 'deal.responsible_changed', payload: { from: row.responsibleUserId, to: next.responsibleUserId ?? null } });
+  }
+  if (row.price !== next.price) out.push({ ...base, type: 'deal.price_changed', payload: { from: row.price, to: next.price ?? null } });
+  const changedKeys = Object.keys({ ...row.fields, ...next.fields }).filter(
+    (k) => JSON.stringify(row.fields[k] ?? null) !== JSON.stringify((next.fields as Record<string, unknown>)[k] ?? null),
+  );
+  if (changedKeys.length) out.push({ ...base, type: 'deal.fields_changed', payload: { keys: changedKeys } });
+  return out;
+}
+
+async function applyDelete(tx: Tx, o: DealObservation, row: AmoDealRow | undefined): Promise<ApplyDealResult> {
+  if (row?.isDeleted) return { changed: false, historyChanged: false, events: [] };
+  // A delete carries no amoCRM time (webhook) or the event time (reconcile). A newer state wins over it.
+  if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return { changed: false, historyChanged: false, events: [] };
+  const leadId = row?.leadId ?? (await linkedLeadId(tx, o.amoLeadId));
+  const values = { isDeleted: true, deletedAt: toDate(o.at), updatedAt: new Date() };
+  // A deal first heard of through its deletion gets no stage: its history would start at an unknown time.
+  if (row) await tx.update(amoDeals).set(values).where(eq(amoDeals.amoLeadId, o.amoLeadId));
+  else await tx.insert(amoDeals).values({ amoLeadId: o.amoLeadId, leadId, ...values });
+  const events: NewDomainEvent[] = [{ type: 'deal.deleted', amoLeadId: o.amoLeadId, leadId, at: o.at, payload: {} }];
+  await insertDomainEvents(tx, events);
+  return { changed: true, historyChanged: false, events: ['deal.deleted'] };
+}
+
+async function undelete(tx: Tx, o: DealObservation, row: AmoDealRow, historyChanged: boolean): Promise<ApplyDealResult> {
+  await tx.update(amoDeals).set({ isDeleted: false, deletedAt: null, updatedAt: new Date() }).where(eq(amoDeals.amoLeadId, o.amoLeadId));
+  await insertDomainEvents(tx, [{ type: 'deal.restored', amoLeadId: o.amoLeadId, leadId: row.leadId, at: o.at, payload: stageOf(row) }]);
+  return { changed: true, historyChanged, events: ['deal.restored'] };
+}

@@ -1,0 +1,78 @@
+// Group commit for the inbox: while one insert is in flight, new deliveries queue up and go in together as ONE
+// multi-row insert when it finishes. At low traffic each delivery is inserted at once; under load the batch
+// grows by itself, so acks stay fast (one commit, one fsync, for many webhooks) on PostgreSQL and PGlite alike.
+import { webhookDeliveries } from '../db/index.js';
+import { hashBody, type NewDelivery } from './inbox.js';
+import type { Tx } from './tx.js';
+
+export interface InboxWriter {
+  /** Resolves with the delivery id once the row is committed. */
+  write(d: NewDelivery): Promise<number>;
+  /** Rows waiting or being written (the processor yields to them). */
+  pending(): number;
+  /** performance.now() of the last write request (0 = never). */
+  lastWriteAt(): number;
+}
+
+interface Waiting {
+  row: NewDelivery;
+  resolve: (id: number) => void;
+  reject: (err: unknown) => void;
+}
+
+export function createInboxWriter(db: Tx, opts: { maxBatch?: number } = {}): InboxWriter {
+  const maxBatch = opts.maxBatch ?? 50;
+  let queue: Waiting[] = [];
+  let inFlight = 0;
+  let running = false;
+  let last = 0;
+
+  async function pump(): Promise<void> {
+    running = true;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(batch.length);
+      inFlight = batch.length;
+      try {
+        const rows = await db
+          .insert(webhookDeliveries)
+          .values(
+            batch.map(({ row: d }) => ({
+              status: d.status,
+              contentType: d.contentType,
+              body: d.body,
+              bodyHash: hashBody(d.body),
+              accountId: d.accountId ?? null,
+              subdomain: d.subdomain ?? null,
+              errorCode: d.errorCode ?? null,
+              error: d.error ?? null,
+              eventCount: d.eventCount ?? null,
+            })),
+          )
+          .returning({ id: webhookDeliveries.id });
+        // PostgreSQL returns the rows of an INSERT … VALUES in the order given.
+        batch.forEach((w, i) => {
+          const r = rows[i];
+          if (r) w.resolve(r.id);
+          else w.reject(new Error('webhook delivery insert returned no row'));
+        });
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+      inFlight = 0;
+    }
+    running = false;
+  }
+
+  return {
+    write(row) {
+      last = performance.now();
+      return new Promise<number>((resolve, reject) => {
+        queue.push({ row, resolve, reject });
+        if (!running) void pump();
+      });
+    },
+    pending: () => queue.length + inFlight,
+    lastWriteAt: () => last,
+  };
+}

@@ -1,0 +1,112 @@
+// The raw inbox (webhook_deliveries): insert on receipt; claim pending rows for processing.
+import { createHash } from 'node:crypto';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { webhookDeliveries, webhookEventKeys, type WebhookDeliveryRow, type WebhookDeliveryStatus } from '../db/index.js';
+import type { Tx } from './tx.js';
+
+export interface NewDelivery {
+  status: WebhookDeliveryStatus;
+  contentType: string | null;
+  body: string;
+  accountId?: number | null;
+  subdomain?: string | null;
+  errorCode?: string | null;
+  error?: string | null;
+  eventCount?: number | null;
+}
+
+export const hashBody = (body: string): string => createHash('sha256').update(body, 'utf8').digest('hex');
+
+export async function insertDelivery(tx: Tx, d: NewDelivery): Promise<number> {
+  const [row] = await tx
+    .insert(webhookDeliveries)
+    .values({
+      status: d.status,
+      contentType: d.contentType,
+      body: d.body,
+      bodyHash: hashBody(d.body),
+      accountId: d.accountId ?? null,
+      subdomain: d.subdomain ?? null,
+      errorCode: d.errorCode ?? null,
+      error: d.error ?? null,
+      eventCount: d.eventCount ?? null,
+    })
+    .returning({ id: webhookDeliveries.id });
+  if (!row) throw new Error('webhook delivery insert returned no row');
+  return row.id;
+}
+
+/** Pending deliveries, oldest first, locked for this transaction (other instances skip them). */
+export async function claimPending(tx: Tx, limit: number): Promise<WebhookDeliveryRow[]> {
+  return tx
+    .select()
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.status, 'pending'))
+    .orderBy(asc(webhookDeliveries.id))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+/** Body hashes among `hashes` that an earlier delivery already had processed. */
+export async function processedBodyHashes(tx: Tx, hashes: string[]): Promise<Set<string>> {
+  if (hashes.length === 0) return new Set();
+  const rows = await tx
+    .selectDistinct({ h: webhookDeliveries.bodyHash })
+    .from(webhookDeliveries)
+    .where(and(inArray(webhookDeliveries.bodyHash, hashes), eq(webhookDeliveries.status, 'processed')));
+  return new Set(rows.map((r) => r.h));
+}
+
+export async function finishDelivery(
+  tx: Tx,
+  id: number,
+  v: { status: WebhookDeliveryStatus; eventCount?: number; appliedCount?: number; errorCode?: string; error?: string },
+): Promise<void> {
+  await tx
+    .update(webhookDeliveries)
+    .set({
+      status: v.status,
+      processedAt: new Date(),
+      attempts: sql`${webhookDeliveries.attempts} + 1`,
+      ...(v.eventCount !== undefined ? { eventCount: v.eventCount } : {}),
+      ...(v.appliedCount !== undefined ? { appliedCount: v.appliedCount } : {}),
+      ...(v.errorCode !== undefined ? { errorCode: v.errorCode } : {}),
+      ...(v.error !== undefined ? { error: v.error } : {}),
+    })
+    .where(eq(webhookDeliveries.id, id));
+}
+
+/** Marks many deliveries processed in one statement. */
+export async function finishProcessed(tx: Tx, rows: { id: number; eventCount: number; appliedCount: number }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const ids = `{${rows.map((r) => r.id).join(',')}}`;
+  const events = `{${rows.map((r) => r.eventCount).join(',')}}`;
+  const applied = `{${rows.map((r) => r.appliedCount).join(',')}}`;
+  await tx.execute(sql`
+    update ${webhookDeliveries} d
+    set status = 'processed', processed_at = now(), attempts = d.attempts + 1, event_count = v.ev, applied_count = v.ap
+    from (select unnest(${ids}::bigint[]) as id, unnest(${events}::int[]) as ev, unnest(${applied}::int[]) as ap) v
+    where d.id = v.id`);
+}
+
+/** Claims a dedupe key; false when it was already applied. */
+export async function claimEventKey(tx: Tx, key: string, deliveryId: number | null): Promise<boolean> {
+  return (await claimEventKeys(tx, [key], deliveryId)).has(key);
+}
+
+/** Claims dedupe keys in one statement; returns the keys that were new (not applied before). */
+export async function claimEventKeys(tx: Tx, keys: string[], deliveryId: number | null): Promise<Set<string>> {
+  const unique = [...new Set(keys)];
+  if (unique.length === 0) return new Set();
+  const rows = await tx
+    .insert(webhookEventKeys)
+    .values(unique.map((key) => ({ key, deliveryId })))
+    .onConflictDoNothing()
+    .returning({ key: webhookEventKeys.key });
+  return new Set(rows.map((r) => r.key));
+}
+
+export async function getDelivery(tx: Tx, id: number): Promise<WebhookDeliveryRow | undefined> {
+  const [row] = await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).limit(1);
+  return row;
+}

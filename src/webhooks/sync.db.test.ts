@@ -1,0 +1,207 @@
+// End to end against the amoCRM emulator over real HTTP: the emulator fires real form-encoded webhooks at a
+// listening Leadbridge app; the processor applies them; reconciliation repairs what was dropped.
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { asc, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { testConfig } from '../../test/config.js';
+import { createTestDb, type TestDb } from '../../test/db.js';
+import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
+import { AmoClient, MemoryTokenStore, tokenSetFromResponse } from '../amocrm/index.js';
+import { ProvisionSpecSchema } from '../config/provision-spec.js';
+import { amoDeals, domainEvents, webhookDeliveries, webhookEventKeys } from '../db/index.js';
+import { buildApp } from '../http/index.js';
+import { applyProvision, loadSnapshot, planProvision, provisionApiFromClient, type ResolvedMap } from '../provision/index.js';
+import { dealFieldMapFromResolved } from './fields.js';
+import { stageHistory } from './stage-history.js';
+import { createWebhookSync, type WebhookSync } from './sync.js';
+
+const SECRET = 'e2e-webhook-secret-0123456789';
+const asia = ProvisionSpecSchema.parse((parse(readFileSync(new URL('../../presets/asia-deals.yaml', import.meta.url), 'utf8')) as { account: unknown }).account);
+
+let emu: RunningEmulator;
+let tdb: TestDb;
+let app: FastifyInstance;
+let amo: AmoClient;
+let sync: WebhookSync;
+let resolved: ResolvedMap;
+let hookUrl: string;
+let pipelineId: number;
+let stages: number[];
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, logger: false, rateLimit: false, webhookGroupMs: 10 });
+  tdb = await createTestDb();
+  const tokens = new MemoryTokenStore(tokenSetFromResponse(await emu.control.issueTokens({ admin: true }), Date.now()));
+  amo = new AmoClient({
+    domain: emu.config.domain,
+    baseUrl: emu.url,
+    oauth: { clientId: emu.config.clientId, clientSecret: emu.config.clientSecret, redirectUri: emu.config.redirectUri },
+    tokens,
+  });
+  const fieldMap = { current: dealFieldMapFromResolved(null) };
+  sync = createWebhookSync({
+    db: tdb.db,
+    source: { webhookSecret: SECRET, account: async () => ({ id: emu.config.accountId, subdomain: emu.config.subdomain }), amo },
+    fieldMap: async () => fieldMap.current,
+  });
+  app = await buildApp({ config: testConfig(), db: tdb, extraRoutes: [sync.routes] });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  hookUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api/webhooks/amo/${SECRET}`;
+  // The Asia Deals pipeline (seven stages), its fields and our webhook subscription, through provisioning.
+  const api = provisionApiFromClient(amo);
+  resolved = (await applyProvision(api, planProvision(asia, await loadSnapshot(api), { webhookUrl: hookUrl }))).resolved;
+  fieldMap.current = dealFieldMapFromResolved(resolved);
+  const p = resolved.pipelines.asia_deals;
+  if (!p) throw new Error('pipeline not provisioned');
+  pipelineId = p.id;
+  stages = Object.values(p.stages);
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+  await emu?.close();
+  await tdb?.cleanup();
+});
+
+/** Let the emulator send what it has, then apply everything stored. */
+async function settle(): Promise<void> {
+  await emu.control.flushWebhooks();
+  await sync.processor.drain();
+}
+const deal = async (id: number) => (await tdb.db.select().from(amoDeals).where(eq(amoDeals.amoLeadId, id)))[0];
+const eventTypes = async (id: number) =>
+  (await tdb.db.select().from(domainEvents).where(eq(domainEvents.amoLeadId, id)).orderBy(asc(domainEvents.id))).map((e) => e.type);
+const emuLead = (id: number) =>
+  (emu.control.state().leads as { id: number; updated_at: number; status_id: number }[]).find((l) => l.id === id) as { id: number; updated_at: number; status_id: number };
+async function createLead(name: string): Promise<number> {
+  const [r] = await amo.leads.create([{ name, pipeline_id: pipelineId, status_id: stages[0] as number, price: 120000 }]);
+  if (!r) throw new Error('no lead');
+  await settle();
+  return r.id;
+}
+
+describe('webhooks from the emulator', () => {
+  it('records every transition of a deal moved through all seven Asia Deals stages, with amoCRM times', async () => {
+    expect(stages).toHaveLength(7);
+    const id = await createLead('Villa Phuket');
+    const times = [emuLead(id).updated_at];
+    for (const s of stages.slice(1)) {
+      emu.control.advanceClock(3_600_000);
+      emu.control.moveLead(id, pipelineId, s);
+      times.push(emuLead(id).updated_at);
+      await settle();
+    }
+    const cost = resolved.fields.leads.object_cost?.id as number;
+    const pay = resolved.fields.leads.payment_status;
+    emu.control.updateLead(id, {
+      custom_fields_values: [
+        { field_id: cost, values: [{ value: 450000 }] },
+        { field_id: resolved.fields.leads.commission?.id as number, values: [{ value: 13500 }] },
+        { field_id: pay?.id as number, values: [{ enum_id: pay?.enums['Оплачено полностью'] as number }] },
+      ],
+    });
+    emu.control.advanceClock(3_600_000);
+    emu.control.moveLead(id, pipelineId, 142);
+    times.push(emuLead(id).updated_at);
+    await settle();
+
+    const history = await stageHistory(tdb.db, id);
+    expect(history.map((h) => h.statusId)).toEqual([...stages, 142]);
+    expect(history.map((h) => h.enteredAt.getTime() / 1000)).toEqual(times);
+    expect(history.slice(0, 7).map((h) => h.seconds)).toEqual(times.slice(1).map((t, i) => t - (times[i] as number)));
+    expect(history.at(-1)?.leftAt).toBeNull();
+    expect(await deal(id)).toMatchObject({
+      pipelineId,
+      statusId: 142,
+      isWon: true,
+      price: 120000,
+      objectCost: 450000,
+      commission: 13500,
+      paymentStatus: 'Оплачено полностью',
+    });
+    const types = await eventTypes(id);
+    expect(types.filter((t) => t === 'deal.stage_changed')).toHaveLength(7);
+    expect(types).toContain('deal.won');
+  });
+
+  it('applies a repeated delivery of the same body once', async () => {
+    const id = await createLead('Condo Bali');
+    emu.control.advanceClock(60_000);
+    emu.control.moveLead(id, pipelineId, stages[1] as number);
+    await settle();
+    const [last] = await tdb.db.select().from(webhookDeliveries).orderBy(sql`id desc`).limit(1);
+    const before = await eventTypes(id);
+    const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: last?.body });
+    expect(res.status).toBe(200);
+    await sync.processor.drain();
+    const [again] = await tdb.db.select().from(webhookDeliveries).orderBy(sql`id desc`).limit(1);
+    expect(again?.status).toBe('duplicate');
+    expect(await eventTypes(id)).toEqual(before);
+    expect((await stageHistory(tdb.db, id)).map((h) => h.statusId)).toEqual([stages[0], stages[1]]);
+  });
+
+  it('repairs a dropped delivery through reconciliation (state and history at the right time)', async () => {
+    const id = await createLead('Townhouse Pattaya');
+    await sync.reconcile(); // sets the cursor past everything so far
+    emu.control.advanceClock(60_000);
+    emu.control.dropNextWebhooks(1);
+    emu.control.moveLead(id, pipelineId, stages[2] as number);
+    const movedAt = emuLead(id).updated_at;
+    await settle();
+    expect((await deal(id))?.statusId).toBe(stages[0]);
+
+    const result = await sync.reconcile();
+    expect(result.repaired).toBeGreaterThan(0);
+    expect(await deal(id)).toMatchObject({ statusId: stages[2], amoUpdatedAt: new Date(movedAt * 1000) });
+    const history = await stageHistory(tdb.db, id);
+    expect(history.map((h) => [h.statusId, h.enteredAt.getTime() / 1000])).toEqual([
+      [stages[0], expect.any(Number)],
+      [stages[2], movedAt],
+    ]);
+    expect(history[1]?.source).toBe('reconcile');
+    expect(await eventTypes(id)).toContain('deal.stage_changed');
+    // A second run finds nothing new, and prunes old dedupe keys and old processed bodies (keeps malformed).
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    await tdb.db.insert(webhookEventKeys).values({ key: 'old-key', appliedAt: old });
+    await tdb.db.insert(webhookDeliveries).values([
+      { status: 'processed', body: 'old', bodyHash: 'x', receivedAt: old },
+      { status: 'malformed', body: 'old bad', bodyHash: 'y', receivedAt: old },
+    ]);
+    expect((await sync.reconcile()).repaired).toBe(0);
+    expect(await tdb.db.select().from(webhookEventKeys).where(eq(webhookEventKeys.key, 'old-key'))).toHaveLength(0);
+    expect((await tdb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.receivedAt, old))).map((d) => d.status)).toEqual(['malformed']);
+  });
+
+  it('ends in the right state when real deliveries arrive out of order', async () => {
+    const id = await createLead('Land Samui');
+    emu.control.dropNextWebhooks(2);
+    emu.control.advanceClock(60_000);
+    emu.control.moveLead(id, pipelineId, stages[1] as number);
+    await emu.control.flushWebhooks();
+    emu.control.advanceClock(60_000);
+    emu.control.moveLead(id, pipelineId, stages[2] as number);
+    await emu.control.flushWebhooks();
+    const deliveries = (emu.control.state().webhooks as { deliveries: { status: string; body: string }[] }).deliveries;
+    const dropped = deliveries.filter((d) => d.status === 'dropped').slice(-2);
+    expect(dropped).toHaveLength(2);
+    for (const d of [...dropped].reverse()) {
+      const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: d.body });
+      expect(res.status).toBe(200);
+    }
+    await sync.processor.drain();
+    expect(await deal(id)).toMatchObject({ statusId: stages[2], amoUpdatedAt: new Date(emuLead(id).updated_at * 1000) });
+    const history = await stageHistory(tdb.db, id);
+    expect(history.map((h) => h.statusId)).toEqual([stages[0], stages[1], stages[2]]);
+    expect(history.map((h) => (h.leftAt ? h.leftAt.getTime() : null))).toEqual([history[1]?.enteredAt.getTime(), history[2]?.enteredAt.getTime(), null]);
+  });
+
+  it('re-subscribes the webhook when amoCRM has disabled it', async () => {
+    emu.control.setWebhookDisabled(hookUrl, true);
+    const result = await sync.reconcile();
+    expect(result.resubscribed).toEqual([hookUrl.replace(SECRET, '***')]);
+    const subs = await amo.webhooks.list();
+    expect(subs.find((w) => w.destination === hookUrl)?.disabled).toBe(false);
+  });
+});
