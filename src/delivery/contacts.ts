@@ -1,0 +1,115 @@
+// Contact dedup for a batch: the local index (contacts we created or found), then — in `search` mode — one
+// amoCRM search per still-unknown contact, then grouping inside the batch so two leads with the same phone or
+// email never create two contacts in one request (amoCRM does not dedupe inside a request).
+import { digitsOf, fieldValues, normaliseEmail, phonesMatch, type AmoClient, type RequestOptions } from '../amocrm/index.js';
+import type { LeadRow } from '../db/index.js';
+import { contactKeys } from './build.js';
+import { CONTACT_PENDING, findContacts, releaseContactKeys, reserveContactKeys, upsertContacts, type Tx } from './sql.js';
+
+/**
+ * - `search`: local index, then one amoCRM `GET /contacts?query=` per unknown contact (accurate, ~1 request per new
+ *   contact, so it caps throughput at the rate limit);
+ * - `local_only`: only the local index (contacts Leadbridge created or found before): no extra requests;
+ * - `amo_duplicate_control`: local index, then let amoCRM's duplicate control (complex) merge by phone/email.
+ */
+import type { ContactLookup } from '../config/index.js';
+
+export { CONTACT_LOOKUPS, type ContactLookup } from '../config/index.js';
+
+export interface ContactPlan {
+  /** Existing amoCRM contact to link (from the index or a search). */
+  known: Map<string, number>;
+  /** Lead id → the lead whose new contact it must wait for (same phone/email earlier in the batch). */
+  waitsFor: Map<string, string>;
+  /** Number of amoCRM searches made. */
+  searches: number;
+  /** Leads whose phone/email contact is being created by another batch right now: retry them in a moment. */
+  deferred: Set<string>;
+  /** Leader lead id → the index keys it reserved (release them if it is not delivered). */
+  reserved: Map<string, string[]>;
+}
+
+function searchDigits(phone: string): string {
+  const d = digitsOf(phone);
+  return d.length === 11 && (d.startsWith('7') || d.startsWith('8')) ? d.slice(1) : d;
+}
+
+async function searchAmo(amo: AmoClient, lead: LeadRow, opts: RequestOptions): Promise<number | undefined> {
+  const phone = lead.phone ?? undefined;
+  const email = lead.email ? normaliseEmail(lead.email) : undefined;
+  // One request per unknown contact. amoCRM's query is a substring match on the stored text, so search the
+  // national tail of a Russian number (matches +7 912…, 8 912…, 7912…) or the digits, else the email; hits are verified.
+  const q = phone ? searchDigits(phone) : email;
+  if (!q) return undefined;
+  const page = await amo.contacts.list({ query: q, limit: 50 }, opts);
+  for (const c of page.items) {
+    if (phone && fieldValues(c.custom_fields_values, 'PHONE').some((v) => phonesMatch(v, phone))) return c.id;
+    if (email && fieldValues(c.custom_fields_values, 'EMAIL').some((v) => normaliseEmail(v) === email)) return c.id;
+  }
+  return undefined;
+}
+
+export async function planContacts(
+  deps: { db: Tx; amo: AmoClient; mode: ContactLookup; opts: RequestOptions; now: Date; staleBefore: Date },
+  batch: LeadRow[],
+): Promise<ContactPlan> {
+  const index = await findContacts(deps.db, batch.flatMap(contactKeys), deps.staleBefore);
+  const known = new Map<string, number>();
+  const deferred = new Set<string>();
+  let searches = 0;
+  const unknown: LeadRow[] = [];
+  for (const lead of batch) {
+    const ids = contactKeys(lead).map((k) => index.get(k)).filter((x) => x !== undefined);
+    const hit = ids.find((x) => x !== CONTACT_PENDING);
+    if (hit !== undefined) known.set(lead.id, hit);
+    else if (ids.length > 0) deferred.add(lead.id); // another batch is creating this contact
+    else if (contactKeys(lead).length > 0) unknown.push(lead);
+  }
+  if (deps.mode === 'search') {
+    const found: { key: string; amoContactId: number; source: string }[] = [];
+    const searched = new Map<string, number | undefined>();
+    for (const lead of unknown) {
+      const keys = contactKeys(lead);
+      const key = keys[0] as string;
+      if (!searched.has(key)) {
+        searched.set(key, await searchAmo(deps.amo, lead, deps.opts));
+        searches++;
+      }
+      const id = searched.get(key);
+      if (id !== undefined) {
+        known.set(lead.id, id);
+        for (const k of keys) found.push({ key: k, amoContactId: id, source: 'search' });
+      }
+    }
+    await upsertContacts(deps.db, found);
+  }
+  // Leads still unknown that share a phone/email: the first creates the contact, the others wait for its id.
+  const waitsFor = new Map<string, string>();
+  const owner = new Map<string, string>();
+  for (const lead of batch) {
+    if (known.has(lead.id) || deferred.has(lead.id)) continue;
+    const keys = contactKeys(lead);
+    const leader = keys.map((k) => owner.get(k)).find((x) => x !== undefined);
+    if (leader !== undefined) waitsFor.set(lead.id, leader);
+    for (const k of keys) if (!owner.has(k)) owner.set(k, leader ?? lead.id);
+  }
+  // Leaders reserve their keys in the shared index, so concurrent batches (any process) never create a twin.
+  const reserved = new Map<string, string[]>();
+  const groupKeys = new Map<string, Set<string>>();
+  for (const [k, leader] of owner) groupKeys.set(leader, (groupKeys.get(leader) ?? new Set()).add(k));
+  const got = await reserveContactKeys(deps.db, [...owner].map(([key, leadId]) => ({ key, leadId })), deps.now, deps.staleBefore);
+  const giveBack: string[] = [];
+  for (const [leader, keySet] of groupKeys) {
+    const keys = [...keySet];
+    if (keys.every((k) => got.has(k))) {
+      reserved.set(leader, keys);
+      continue;
+    }
+    giveBack.push(...keys.filter((k) => got.has(k)));
+    deferred.add(leader);
+    for (const [follower, l] of waitsFor) if (l === leader) deferred.add(follower);
+  }
+  await releaseContactKeys(deps.db, giveBack);
+  for (const id of deferred) waitsFor.delete(id);
+  return { known, waitsFor, searches, deferred, reserved };
+}

@@ -1,0 +1,301 @@
+// createDelivery(): the outbox worker. `concurrency` lanes each claim a batch (≤ batch_size, SKIP LOCKED) and
+// deliver it, so several batches are in flight while amoCRM answers (latency does not cap throughput; the shared
+// rate limiter does). A notes lane sends queued notes in big batches. Woken by `wake()` (intake's onLeadCaptured)
+// and by a poll interval; stale claims of crashed workers are swept back with `needs_lookup`.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { AmoClient } from '../amocrm/index.js';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/index.js';
+import type { ResolvedMap } from '../provision/index.js';
+import { deliverBatch, type BatchOutcome } from './batch.js';
+import type { Marker } from './build.js';
+import { classifyError, DEFAULT_BACKOFF, type BackoffPolicy } from './classify.js';
+import type { ContactLookup } from './contacts.js';
+import { detectMarker } from './lookup.js';
+import { deliveryMetrics, type DeliveryMetrics } from './metrics.js';
+import { flushNotes, NOTES_PER_CALL } from './notes.js';
+import { dueNotes } from './notes-sql.js';
+import { claimLeads, resumeHeld, statusCounts, sweepStaleClaims } from './sql.js';
+
+export interface DeliveryOptions {
+  /** How contacts are deduplicated (delivery.contact_lookup; default `search`). */
+  contactLookup?: ContactLookup;
+  /** Batches in flight per process (default 6). */
+  concurrency?: number;
+  /** Poll for due leads this often when nothing wakes the worker (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** A claim older than this is considered dead and swept back with needs_lookup (default 120 s). */
+  claimTimeoutMs?: number;
+  /** Timeout of each amoCRM call (default 15 s). */
+  requestTimeoutMs?: number;
+  /** Notes per POST /leads/notes (default 250) and the longest a note waits for a fuller batch (default 2000 ms). */
+  notesBatchSize?: number;
+  notesMaxDelayMs?: number;
+  backoff?: BackoffPolicy;
+  /** Longest a hold (reconnect, circuit open, payment required) defers a lead before it is tried again (default 5 min). */
+  maxHoldMs?: number;
+  /** Skip detection (tests): the LEADBRIDGE_ID field (optionally by id) or the lb-<uuid> tag. */
+  marker?: Marker;
+  workerId?: string;
+}
+
+export interface DeliveryDeps {
+  db: Database;
+  amo: AmoClient;
+  config: Pick<Config, 'forms' | 'routing' | 'delivery'>;
+  /** Config keys → amoCRM ids (from setup); a function is called before each batch. */
+  resolved?: ResolvedMap | (() => Promise<ResolvedMap | undefined>);
+  logger?: Logger;
+  metrics?: Registry;
+  now?: () => number;
+  random?: () => number;
+  options?: DeliveryOptions;
+}
+
+export interface DeliveryHealth {
+  ok: boolean;
+  paused: string | null;
+  held_until: string | null;
+  lookup: ContactLookup;
+  marker: Marker['kind'] | 'unknown';
+  counts: Record<string, number>;
+}
+
+export interface Delivery {
+  start(): void;
+  /** Stops claiming, lets in-flight batches finish. */
+  stop(): Promise<void>;
+  /** A lead was captured: claim now instead of waiting for the poll. */
+  wake(leadId?: string): void;
+  /** Hold every delivery (e.g. the connect module while `reconnect_required`); `null` resumes. */
+  deliveryPaused(reason: string | null): void;
+  pausedReason(): string | null;
+  /** One claim+deliver pass and one notes flush (CLI, tests). */
+  runOnce(): Promise<BatchOutcome & { claimed: number }>;
+  health(): Promise<DeliveryHealth>;
+  readonly workerId: string;
+  readonly lookup: ContactLookup;
+}
+
+export function createDelivery(deps: DeliveryDeps): Delivery {
+  const o = deps.options ?? {};
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const log = deps.logger?.child({ module: 'delivery' });
+  const metrics: DeliveryMetrics | undefined = deps.metrics ? deliveryMetrics(deps.metrics) : undefined;
+  const workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const lookup = o.contactLookup ?? 'search';
+  const concurrency = Math.max(1, o.concurrency ?? 6);
+  const pollMs = o.pollIntervalMs ?? 1000;
+  const claimTimeoutMs = o.claimTimeoutMs ?? 120_000;
+  const requestTimeoutMs = o.requestTimeoutMs ?? 15_000;
+  const notesBatch = Math.min(NOTES_PER_CALL, o.notesBatchSize ?? NOTES_PER_CALL);
+  const notesDelayMs = o.notesMaxDelayMs ?? 2000;
+  const backoff = o.backoff ?? DEFAULT_BACKOFF;
+  const maxHoldMs = o.maxHoldMs ?? 5 * 60_000;
+  const batchSize = Math.min(50, deps.config.delivery.batchSize);
+
+  let running = false;
+  let lanes: Promise<void>[] = [];
+  let paused: string | null = null;
+  let holdUntil = 0;
+  let lastSweep = 0;
+  let notesPending = 0;
+  let marker: Marker | undefined = o.marker;
+  let waiters: (() => void)[] = [];
+  let notesWaiter: (() => void) | undefined;
+
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, Math.max(1, ms));
+      function done() {
+        clearTimeout(t);
+        waiters = waiters.filter((w) => w !== done);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  const wakeAll = () => {
+    const ws = waiters;
+    waiters = [];
+    for (const w of ws) w();
+  };
+  const wakeNotes = () => notesWaiter?.();
+
+  async function resolvedMap(): Promise<ResolvedMap | undefined> {
+    return typeof deps.resolved === 'function' ? deps.resolved() : deps.resolved;
+  }
+
+  let markerAt = 0;
+  async function ensureMarker(): Promise<Marker> {
+    // A detected tag fallback is re-checked every 10 minutes (setup may have created the field since).
+    if (marker && (o.marker || marker.kind === 'field' || now() - markerAt < 10 * 60_000)) return marker;
+    markerAt = now();
+    marker = await detectMarker(deps.amo, { timeoutMs: requestTimeoutMs });
+    log?.info({ marker: marker.kind }, marker.kind === 'field' ? 'exactly-once marker: LEADBRIDGE_ID field' : 'LEADBRIDGE_ID field missing: marker falls back to lb-<id> tags');
+    return marker;
+  }
+
+  async function maybeSweep(): Promise<void> {
+    if (now() - lastSweep < Math.max(1000, claimTimeoutMs / 4)) return;
+    lastSweep = now();
+    const swept = await sweepStaleClaims(deps.db, new Date(now() - claimTimeoutMs), new Date(now()));
+    if (swept.length > 0) log?.warn({ count: swept.length }, 'stale claims swept back (they will be looked up before resending)');
+  }
+
+  async function claimAndDeliver(): Promise<BatchOutcome & { claimed: number }> {
+    const m = await ensureMarker();
+    const rows = await claimLeads(deps.db, workerId, batchSize, new Date(now()));
+    if (rows.length === 0) return { claimed: 0, delivered: 0, failed: 0, held: 0, notes: 0 };
+    metrics?.batchSize.observe(rows.length);
+    // Abort our own calls before the claim can be swept, so two workers never send the same lead at once.
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), Math.max(1000, claimTimeoutMs - Math.min(10_000, claimTimeoutMs / 5)));
+    try {
+      const outcome = await deliverBatch(
+        {
+          db: deps.db,
+          amo: deps.amo,
+          config: deps.config,
+          resolved: await resolvedMap(),
+          marker: m,
+          mode: lookup,
+          workerId,
+          now,
+          random,
+          backoff,
+          maxHoldMs,
+          contactReserveMs: claimTimeoutMs,
+          metrics,
+          requestOpts: { timeoutMs: requestTimeoutMs, signal: ctrl.signal },
+          log,
+        },
+        rows,
+      );
+      log?.info({ claimed: rows.length, delivered: outcome.delivered, failed: outcome.failed, held: outcome.held }, 'batch done');
+      if (outcome.holdUntil !== undefined) {
+        holdUntil = Math.max(holdUntil, outcome.holdUntil);
+        log?.warn({ reason: outcome.holdReason, until: new Date(holdUntil).toISOString() }, 'deliveries held');
+      }
+      notesPending += outcome.notes;
+      if (notesPending >= notesBatch) wakeNotes();
+      return { ...outcome, claimed: rows.length };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function lane(i: number): Promise<void> {
+    while (running) {
+      const wait = paused ? pollMs : holdUntil - now();
+      if (paused || wait > 0) {
+        await idle(Math.min(pollMs, Math.max(1, wait)));
+        continue;
+      }
+      try {
+        if (i === 0) await maybeSweep();
+        const r = await claimAndDeliver();
+        if (r.claimed === 0) await idle(pollMs);
+      } catch (e) {
+        const c = classifyError(e, now());
+        if (c.kind === 'hold') holdUntil = now() + Math.min(maxHoldMs, c.retryAfterMs ?? 60_000);
+        log?.error({ err: { message: c.message, reason: c.reason } }, 'delivery lane error');
+        await idle(pollMs);
+      }
+    }
+  }
+
+  // Notes wait for a full call (notes_batch) unless the oldest has waited notesMaxDelayMs: under load every
+  // notes call carries ~250 notes; when idle a note lags its deal by at most about that delay.
+  async function notesLane(): Promise<void> {
+    while (running) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.max(50, notesDelayMs / 4));
+        function done() {
+          clearTimeout(t);
+          notesWaiter = undefined;
+          resolve();
+        }
+        notesWaiter = done;
+      });
+      if (paused || holdUntil > now()) continue;
+      try {
+        const due = await dueNotes(deps.db, new Date(now()));
+        if (due.count === 0 || (due.count < notesBatch && due.oldestMs < notesDelayMs && running)) continue;
+        notesPending = 0;
+        await flushNotes(notesCtx);
+        // A backlog of full calls goes out at once; a remainder waits for the next tick.
+        while (running && (await dueNotes(deps.db, new Date(now()))).count >= notesBatch) await flushNotes(notesCtx);
+      } catch (e) {
+        log?.error({ err: { message: classifyError(e).message } }, 'notes lane error');
+      }
+    }
+  }
+
+  const notesCtx = {
+    db: deps.db,
+    amo: deps.amo,
+    workerId,
+    now,
+    random,
+    backoff,
+    batchSize: notesBatch,
+    claimTimeoutMs,
+    requestOpts: () => ({ timeoutMs: requestTimeoutMs }),
+    metrics,
+  };
+
+  return {
+    workerId,
+    lookup,
+    start() {
+      if (running) return;
+      running = true;
+      lanes = [...Array.from({ length: concurrency }, (_, i) => lane(i)), notesLane()];
+      log?.info({ workerId, concurrency, lookup, batchSize }, 'delivery worker started');
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      wakeAll();
+      wakeNotes();
+      await Promise.all(lanes);
+      lanes = [];
+      log?.info({ workerId }, 'delivery worker stopped');
+    },
+    wake() {
+      wakeAll();
+    },
+    deliveryPaused(reason) {
+      const was = paused;
+      paused = reason;
+      if (reason && !was) log?.warn({ reason }, 'deliveries paused');
+      if (!reason && was) {
+        log?.info({ was }, 'deliveries resumed');
+        holdUntil = 0;
+        void resumeHeld(deps.db, new Date(now())).then(wakeAll, (e: unknown) => log?.error({ err: { message: classifyError(e).message } }, 'resume failed'));
+      }
+    },
+    pausedReason: () => paused,
+    async runOnce() {
+      await maybeSweep();
+      const r = await claimAndDeliver();
+      await flushNotes(notesCtx);
+      return r;
+    },
+    async health() {
+      const counts = await statusCounts(deps.db);
+      return {
+        ok: paused === null && holdUntil <= now() && (counts.dead ?? 0) === 0,
+        paused,
+        held_until: holdUntil > now() ? new Date(holdUntil).toISOString() : null,
+        lookup,
+        marker: marker?.kind ?? 'unknown',
+        counts,
+      };
+    },
+  };
+}
