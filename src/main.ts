@@ -8,6 +8,12 @@ import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { DataDirLockedError, openDb, type Db } from './db/index.js';
 import { buildApp, createLogger, createMetricsRegistry, type AppDeps, type HealthCheck } from './http/index.js';
 import { createQueue, type Queue, type TaskName } from './queue/index.js';
+import { PgRateLimitStore } from './connect/rate-limit-store.js';
+import { ConnectError, startConnect, type ConnectRuntime } from './connect/index.js';
+import { createDelivery, deliveryRoutes } from './delivery/index.js';
+import { loadResolvedMap } from './provision/index.js';
+import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
+import { cachedFieldMap, createWebhookSync } from './webhooks/index.js';
 
 export interface Server {
   config: Config;
@@ -15,6 +21,8 @@ export interface Server {
   db: Db;
   queue: Queue;
   logger: Logger;
+  /** The amoCRM connection (THE AmoClient is `connect.conn.amo`), sandbox emulator, keep-alive. */
+  connect: ConnectRuntime;
   /** Stops accepting requests, stops workers, closes the database (and releases the PGlite lock). Idempotent. */
   close(): Promise<void>;
 }
@@ -51,26 +59,82 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     await queue.start();
     closers.unshift(() => queue.stop());
 
-    // ── WIRE-IN: sandbox emulator. When config.sandbox, start the amoCRM emulator (src/amocrm-emulator) on
-    //    config.emulatorPort and point the amoCRM client's baseUrl at it; push its close() onto `closers`.
-    // ── WIRE-IN: amoCRM client (src/amocrm): new AmoClient({ subdomain: config.amocrm.subdomain, tokens, logger }),
-    //    tokens from the connect module's encrypted token store.
-    // ── WIRE-IN: connect module (src/connect): OAuth routes via `extraRoutes`, keep-alive via
-    //    queue.schedule('amo_keep_alive', …) + queue.work(…), and its status as the `amocrm` health check.
-    // ── WIRE-IN: delivery worker (src/delivery): createDelivery({ db: db.db, amo, config, logger }).start();
-    //    pass its wake() as `onLeadCaptured`, push its stop() onto `closers` (before the queue and db).
+    // Connect: the token key, the sandbox emulator (no amoCRM credentials), THE amoCRM client, OAuth routes,
+    // the `amocrm` health check, the keep-alive job; in the sandbox also the OAuth connect + setup after listen.
+    const connect = await startConnect({
+      config,
+      db,
+      logger,
+      metrics,
+      queue,
+      rateLimitStore: new PgRateLimitStore(db.db),
+      queueDepth: async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0),
+    });
+    closers.unshift(() => connect.close());
+    if (connect.generatedAdminToken) {
+      config.adminToken = connect.generatedAdminToken;
+      process.stdout.write(`\nSANDBOX admin token (LEADBRIDGE_ADMIN_TOKEN is unset): ${connect.generatedAdminToken}\n\n`);
+    }
+    // Delivery: the outbox worker over THE amoCRM client; started after listen (and the sandbox's setup), held by
+    // connect while the connection is unusable, woken by intake, stopped before the queue and the database.
+    const delivery = createDelivery({
+      db: db.db,
+      amo: connect.conn.amo,
+      config,
+      resolved: async () => (await loadResolvedMap(db.db)) ?? undefined,
+      logger,
+      metrics,
+      options: { contactLookup: config.delivery.contactLookup },
+    });
+    closers.unshift(() => delivery.stop());
+    // Webhooks: amoCRM webhooks stored raw and acked at once, applied by the processor, repaired by reconciliation
+    // (every 5 min; LEADBRIDGE_RECONCILE_CRON overrides, `off` disables; `leadbridge reconcile` runs it once).
+    const webhooks = createWebhookSync({
+      db: db.db,
+      source: { webhookSecret: await getWebhookSecret(db.db, config), account: () => connect.conn.account(), amo: connect.conn.amo },
+      webhookUrl: await getWebhookUrl(db.db, config),
+      fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
+      logger: logger.child({ module: 'webhooks' }),
+    });
+    closers.unshift(() => webhooks.processor.stop());
     const healthChecks: Record<string, HealthCheck> = {
-      amocrm: async () => ({ ok: true, state: config.sandbox ? 'sandbox' : 'not_wired' }),
+      amocrm: () => connect.healthCheck(),
+      delivery: async () => ({ ...(await delivery.health()) }),
       queue: async () => {
         const sizes = await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)));
         return { ok: true, depth: sizes.reduce((a, b) => a + b, 0) };
       },
     };
-    const deps: AppDeps = { config, db, logger, metrics, healthChecks, extraRoutes: [] };
+    const deps: AppDeps = {
+      config,
+      db,
+      logger,
+      metrics,
+      healthChecks,
+      extraRoutes: [
+        (ctx) => connect.routes(ctx.requireAdmin),
+        (ctx) => deliveryRoutes({ db: db.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() }),
+        webhooks.routes,
+      ],
+      onLeadCaptured: () => delivery.wake(),
+    };
     const app = await buildApp(deps);
     closers.unshift(() => app.close());
     await app.listen({ port: opts.port ?? config.port, host: opts.host ?? '0.0.0.0' });
     log.info({ port: opts.port ?? config.port, db: db.kind, sandbox: config.sandbox }, 'leadbridge started');
+    const addr = app.server.address();
+    await connect.afterListen(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : config.port}`);
+    connect.bindDeliveryPause(delivery);
+    delivery.start();
+    webhooks.processor.start();
+    await queue.work('reconcile_amo', async () => {
+      try {
+        await webhooks.reconcile();
+      } catch (err) {
+        log.warn({ err }, 'reconciliation failed; the next run retries');
+      }
+    });
+    if (config.reconcileCron) await queue.schedule('reconcile_amo', config.reconcileCron, {});
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -84,7 +148,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         }
         log.info('leadbridge stopped');
       })());
-    return { config, app, db, queue, logger, close };
+    return { config, app, db, queue, logger, connect, close };
   } catch (err) {
     for (const c of closers) await c().catch(() => undefined);
     throw err;
@@ -96,7 +160,8 @@ async function runMain(): Promise<void> {
   try {
     server = await startServer();
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+    // ConnectError here: LEADBRIDGE_SECRET_KEY missing outside the sandbox (a clear one-line message, no stack).
+    if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof ConnectError) {
       process.stderr.write(`leadbridge: ${err.message}\n`);
       process.exit(1);
     }

@@ -40,10 +40,13 @@ describe('rights and payment', () => {
 describe('rate limits', () => {
   it('answers 429 with a JSON problem and retry_after above 7 rps per integration', async () => {
     const e = await start({ rateLimit: {} });
+    const t0 = performance.now();
     const res = await burst(e, 20);
+    const elapsedS = (performance.now() - t0) / 1000;
     const limited = res.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThan(0);
-    expect(res.filter((r) => r.status === 200).length).toBeLessThanOrEqual(8);
+    // A full bucket (7, +5 % margin) plus what refills while the burst is in flight on a loaded machine.
+    expect(res.filter((r) => r.status === 200).length).toBeLessThanOrEqual(Math.floor(7 * 1.05 * (1 + elapsedS)) + 1);
     expect(limited[0]?.json).toMatchObject({ status: 429, retry_after: 300, title: 'Too Many Requests' });
     expect((await fetch(`${e.url}/_emulator/health`)).status).toBe(200);
   });

@@ -13,6 +13,7 @@ export interface EnvValues {
   secretKey?: string;
   webhookSecret?: string;
   emulatorPort: number;
+  reconcileCron: string | null;
   defaultCountry?: CountryCode;
   amocrm: AmoCrmConfig;
 }
@@ -49,6 +50,17 @@ function url(env: NodeJS.ProcessEnv, name: string, problems: string[], protocols
     problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
     return undefined;
   }
+}
+
+/** A 5-field cron expression, or `off` (→ null). */
+function cron(env: NodeJS.ProcessEnv, name: string, fallback: string, problems: string[]): string | null {
+  const v = read(env, name) ?? fallback;
+  if (v === 'off') return null;
+  if (!/^\S+( \S+){4}$/.test(v)) {
+    problems.push(`${name}: must be a 5-field cron expression or "off" (got "${v}")`);
+    return fallback;
+  }
+  return v;
 }
 
 function secret(env: NodeJS.ProcessEnv, name: string, minLength: number, problems: string[]): string | undefined {
@@ -138,6 +150,7 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: string[]): EnvValues {
     dataDir: read(env, 'LEADBRIDGE_DATA_DIR') ?? './data',
     configPath: read(env, 'LEADBRIDGE_CONFIG') ?? './leadbridge.yaml',
     emulatorPort: port(env, 'LEADBRIDGE_EMULATOR_PORT', 8001, problems),
+    reconcileCron: cron(env, 'LEADBRIDGE_RECONCILE_CRON', '*/5 * * * *', problems),
     amocrm: amocrm(env, problems),
   };
   const databaseUrl = url(env, 'DATABASE_URL', problems, ['postgres:', 'postgresql:']);

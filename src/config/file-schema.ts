@@ -2,6 +2,7 @@
 // snake_case in the file, camelCase in the typed Config. Documented in docs/configuration.md.
 import { z } from 'zod';
 import { ProvisionSpecSchema } from './provision-spec.js';
+import { CONTACT_LOOKUPS } from './types.js';
 
 const FORM_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -45,9 +46,11 @@ export const FileConfigSchema = z
         batch_size: z.number().int().min(1).max(250).default(50),
         max_attempts: z.number().int().min(1).max(100).default(10),
         rate_per_second: z.number().positive().max(50).default(7),
+        // How a lead's contact is matched to an existing amoCRM contact (docs/delivery.md).
+        contact_lookup: z.enum(CONTACT_LOOKUPS).default('search'),
       })
       .strict()
-      .default({ batch_size: 50, max_attempts: 10, rate_per_second: 7 }),
+      .default({ batch_size: 50, max_attempts: 10, rate_per_second: 7, contact_lookup: 'search' }),
     cors: z.object({ origins: z.array(z.string().min(1)).default(['*']) }).strict().default({ origins: ['*'] }),
     rate_limit: z
       .object({ per_ip_per_minute: z.number().int().min(1).max(100_000).default(30) })

@@ -2,4 +2,5 @@
 // Only main.ts and cli/ call loadConfig(); everything else receives the typed Config (or a slice of it).
 export { ConfigError, loadConfig } from './load-config.js';
 export { parseAmoDomain } from './env.js';
-export type { AmoCrmConfig, Config, DeliveryMode, FieldMapping, FormConfig, LogLevel } from './types.js';
+export { CONTACT_LOOKUPS } from './types.js';
+export type { AmoCrmConfig, Config, ContactLookup, DeliveryMode, FieldMapping, FormConfig, LogLevel } from './types.js';

@@ -59,16 +59,22 @@ export interface Config {
   secretKey?: string;
   webhookSecret?: string;
   emulatorPort: number;
+  /** Reconciliation schedule (LEADBRIDGE_RECONCILE_CRON, default every 5 minutes); null = off. */
+  reconcileCron: string | null;
   defaultCountry: CountryCode;
   amocrm: AmoCrmConfig;
   /** True when no amoCRM credentials are configured: leads go to the built-in emulator. */
   sandbox: boolean;
   forms: Record<string, FormConfig>;
   routing: { users: number[] };
-  delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number };
+  delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number; contactLookup: ContactLookup };
   cors: { origins: string[] };
   rateLimit: { perIpPerMinute: number };
   intake: { honeypot: string; bodyLimitBytes: number; trustProxy: boolean };
   /** The provisioning section (`account:`), validated by ProvisionSpecSchema. */
   account?: ProvisionSpec;
 }
+
+/** How delivery matches a lead's contact to an existing amoCRM contact (docs/delivery.md). */
+export const CONTACT_LOOKUPS = ['search', 'local_only', 'amo_duplicate_control'] as const;
+export type ContactLookup = (typeof CONTACT_LOOKUPS)[number];

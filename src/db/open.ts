@@ -70,7 +70,11 @@ export function wrapPglite(client: PGlite, onClose?: () => void | Promise<void>)
   };
 }
 
-export function wrapPostgres(pool: pg.Pool): Db {
+export function wrapPostgres(pool: pg.Pool, onIdleError?: (err: Error) => void): Db {
+  // An idle pooled client whose connection dies (server restart, failover, a dropped database) emits 'error' on
+  // the pool; without a listener that is an uncaught exception that kills the process. The pool replaces the
+  // client on the next checkout, so report it and carry on.
+  pool.on('error', (err) => onIdleError?.(err));
   const db = drizzlePg(pool, { schema }) as unknown as Database;
   let closed = false;
   return {
@@ -107,8 +111,7 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
   let handle: Db;
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
-    pool.on('error', (err) => log?.error({ err }, 'idle postgres client error'));
-    handle = wrapPostgres(pool);
+    handle = wrapPostgres(pool, (err) => log?.warn({ err }, 'idle postgres client lost'));
     try {
       await handle.ping();
     } catch (err) {

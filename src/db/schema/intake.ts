@@ -51,6 +51,8 @@ export const leads = pgTable(
     uniqueIndex('leads_form_key_idempotency_key_uq').on(t.formKey, t.idempotencyKey),
     index('leads_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt),
     index('leads_created_at_idx').on(t.createdAt),
+    // Webhook sync links amoCRM deals back to our leads by amo_lead_id.
+    index('leads_amo_lead_id_idx').on(t.amoLeadId),
   ],
 );
 

@@ -1,0 +1,6 @@
+// Every table, one file per domain. Add your domain's file here (one line); drizzle-kit reads src/db/schema/*.ts.
+export * from './intake.js';
+export * from './webhooks.js';
+export * from './connect.js';
+export * from './provision.js';
+export * from './delivery.js';
