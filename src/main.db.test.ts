@@ -13,7 +13,7 @@ describe('startServer', () => {
     const seed = await PGlite.create(join(dataDir, 'pglite'), { loadDataDir: new Blob([new Uint8Array(await pgliteDump())]) });
     await seed.close();
     const server = await startServer({
-      env: { LEADBRIDGE_DATA_DIR: dataDir, LEADBRIDGE_CONFIG: join(dataDir, 'none.yaml'), LOG_LEVEL: 'silent' },
+      env: { LEADBRIDGE_DATA_DIR: dataDir, LEADBRIDGE_CONFIG: join(dataDir, 'none.yaml'), LOG_LEVEL: 'silent', LEADBRIDGE_EMULATOR_PORT: '0' },
       port: 0,
       host: '127.0.0.1',
     });

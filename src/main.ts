@@ -43,7 +43,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const log = logger.child({ module: 'main' });
   if (!config.configFileFound) log.warn({ configPath: config.configPath }, 'config file not found; using built-in defaults');
-  if (!config.adminToken) log.warn('LEADBRIDGE_ADMIN_TOKEN is not set; admin endpoints refuse every request');
+  if (!config.adminToken && !config.sandbox) log.warn('LEADBRIDGE_ADMIN_TOKEN is not set; admin endpoints refuse every request');
 
   const db = await openDb({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
