@@ -130,13 +130,25 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   }
 
   let markerAt = 0;
+  let detecting: Promise<Marker> | undefined;
   async function ensureMarker(): Promise<Marker> {
     // A detected tag fallback is re-checked every 10 minutes (setup may have created the field since).
     if (marker && (o.marker || marker.kind === 'field' || now() - markerAt < 10 * 60_000)) return marker;
-    markerAt = now();
-    marker = await detectMarker(deps.amo, { timeoutMs: requestTimeoutMs });
-    log?.info({ marker: marker.kind }, marker.kind === 'field' ? 'exactly-once marker: LEADBRIDGE_ID field' : 'LEADBRIDGE_ID field missing: marker falls back to lb-<id> tags');
-    return marker;
+    // Single-flight: the concurrent batch slots share one detection (one amoCRM call, one log line).
+    detecting ??= (async () => {
+      try {
+        markerAt = now();
+        const found = await detectMarker(deps.amo, { timeoutMs: requestTimeoutMs });
+        if (found.kind !== marker?.kind) {
+          log?.info({ marker: found.kind }, found.kind === 'field' ? 'exactly-once marker: LEADBRIDGE_ID field' : 'LEADBRIDGE_ID field missing: marker falls back to lb-<id> tags');
+        }
+        marker = found;
+        return found;
+      } finally {
+        detecting = undefined;
+      }
+    })();
+    return detecting;
   }
 
   async function maybeSweep(): Promise<void> {
