@@ -2,7 +2,7 @@
 // multi-row insert when it finishes. At low traffic each delivery is inserted at once; under load the batch
 // grows by itself, so acks stay fast (one commit, one fsync, for many webhooks) on PostgreSQL and PGlite alike.
 import { webhookDeliveries } from '../db/index.js';
-import { hashBody, type NewDelivery } from './inbox.js';
+import { deliveryValues, type NewDelivery } from './inbox.js';
 import type { Tx } from './tx.js';
 
 export interface InboxWriter {
@@ -36,19 +36,7 @@ export function createInboxWriter(db: Tx, opts: { maxBatch?: number } = {}): Inb
       try {
         const rows = await db
           .insert(webhookDeliveries)
-          .values(
-            batch.map(({ row: d }) => ({
-              status: d.status,
-              contentType: d.contentType,
-              body: d.body,
-              bodyHash: hashBody(d.body),
-              accountId: d.accountId ?? null,
-              subdomain: d.subdomain ?? null,
-              errorCode: d.errorCode ?? null,
-              error: d.error ?? null,
-              eventCount: d.eventCount ?? null,
-            })),
-          )
+          .values(batch.map(({ row }) => deliveryValues(row)))
           .returning({ id: webhookDeliveries.id });
         // PostgreSQL returns the rows of an INSERT … VALUES in the order given.
         batch.forEach((w, i) => {

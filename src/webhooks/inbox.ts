@@ -17,21 +17,23 @@ export interface NewDelivery {
 
 export const hashBody = (body: string): string => createHash('sha256').update(body, 'utf8').digest('hex');
 
+/** The stored row of a received delivery (the raw body with its hash for whole-body dedupe). */
+export function deliveryValues(d: NewDelivery) {
+  return {
+    status: d.status,
+    contentType: d.contentType,
+    body: d.body,
+    bodyHash: hashBody(d.body),
+    accountId: d.accountId ?? null,
+    subdomain: d.subdomain ?? null,
+    errorCode: d.errorCode ?? null,
+    error: d.error ?? null,
+    eventCount: d.eventCount ?? null,
+  };
+}
+
 export async function insertDelivery(tx: Tx, d: NewDelivery): Promise<number> {
-  const [row] = await tx
-    .insert(webhookDeliveries)
-    .values({
-      status: d.status,
-      contentType: d.contentType,
-      body: d.body,
-      bodyHash: hashBody(d.body),
-      accountId: d.accountId ?? null,
-      subdomain: d.subdomain ?? null,
-      errorCode: d.errorCode ?? null,
-      error: d.error ?? null,
-      eventCount: d.eventCount ?? null,
-    })
-    .returning({ id: webhookDeliveries.id });
+  const [row] = await tx.insert(webhookDeliveries).values(deliveryValues(d)).returning({ id: webhookDeliveries.id });
   if (!row) throw new Error('webhook delivery insert returned no row');
   return row.id;
 }
