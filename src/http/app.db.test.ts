@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { TEST_ADMIN_TOKEN, testConfig } from '../../test/config.js';
-import { buildApp, type RouteContext } from './index.js';
+import { buildApp, createLogger, type RouteContext } from './index.js';
 
 let tdb: TestDb;
 let app: FastifyInstance;
@@ -113,6 +113,24 @@ describe('buildApp', () => {
     try {
       const res = await local.inject({ method: 'GET', url: '/api/leads/00000000-0000-4000-8000-000000000000', headers: { authorization: 'Bearer ' } });
       expect(res.statusCode).toBe(401);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('logs one line per request with the route pattern, never the path, query or personal data', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const local = await buildApp({ config: testConfig(), db: tdb, logger: createLogger('info', sink) });
+    try {
+      const res = await local.inject({ method: 'POST', url: '/api/leads?token=abc', payload: { phone: '+79123456789', email: 'who@example.ru' } });
+      expect(res.statusCode).toBe(202);
+      const perRequest = lines.filter((l) => l.reqId === res.headers['x-request-id']);
+      expect(perRequest).toHaveLength(1);
+      expect(perRequest[0]).toMatchObject({ msg: 'request completed', method: 'POST', route: '/api/leads', statusCode: 202 });
+      expect(lines.filter((l) => l.msg === 'lead captured' && l.leadId === res.json().id)).toHaveLength(1);
+      const text = JSON.stringify(lines);
+      for (const secret of ['token=abc', '+79123456789', 'who@example.ru']) expect(text).not.toContain(secret);
     } finally {
       await local.close();
     }

@@ -1,12 +1,16 @@
-// Store a validated lead and its first timeline event in ONE transaction (the outbox rule): once this
-// returns, the delivery worker will find the row (status pending, next_attempt_at now()).
+// Store a validated lead and its first timeline event atomically (the outbox rule): once this returns, the
+// row is committed and the delivery worker will find it (status pending, next_attempt_at now()).
+// Both go in ONE statement; with a LeadWriter, concurrent submissions share it (group commit, lead-writer.ts).
 import type { Logger } from 'pino';
-import type { Database, LeadRow } from '../db/index.js';
-import { findLeadByIdempotencyKey, insertLeadEvent, insertLeadIfNew } from './sql.js';
+import type { Database } from '../db/index.js';
+import { writeLeads, type LeadWriter, type StoredLead } from './lead-writer.js';
+import type { BatchLead } from './sql.js';
 import type { LeadInput } from './validate.js';
 
 export interface CaptureDeps {
   db: Database;
+  /** Group commit (intakeRoutes makes one); without it each lead is its own statement. */
+  writer?: LeadWriter;
   logger?: Logger;
   /** Called after commit for new, non-spam leads (e.g. to wake the delivery worker). */
   onLeadCaptured?: (leadId: string) => void;
@@ -18,15 +22,14 @@ export interface CaptureMeta {
   requestId?: string;
 }
 
-export interface CaptureResult {
-  lead: LeadRow;
-  /** False when the idempotency key matched an existing lead (nothing was written). */
-  created: boolean;
-}
+export type CaptureResult = StoredLead;
 
-export async function captureLead(deps: CaptureDeps, input: LeadInput, meta: CaptureMeta = {}): Promise<CaptureResult> {
-  const result = await deps.db.transaction(async (tx) => {
-    const inserted = await insertLeadIfNew(tx, {
+export function toBatchLead(input: LeadInput, meta: CaptureMeta): BatchLead {
+  const detail: Record<string, unknown> = { form: input.formKey };
+  if (meta.requestId) detail.request_id = meta.requestId;
+  return {
+    row: {
+      id: crypto.randomUUID(),
       formKey: input.formKey,
       status: input.spam ? 'spam' : 'pending',
       idempotencyKey: input.idempotencyKey ?? null,
@@ -40,21 +43,22 @@ export async function captureLead(deps: CaptureDeps, input: LeadInput, meta: Cap
       consent: input.consent ?? null,
       ip: meta.ip ?? null,
       userAgent: meta.userAgent?.slice(0, 500) ?? null,
-    });
-    if (inserted) {
-      const detail: Record<string, unknown> = { form: input.formKey };
-      if (meta.requestId) detail.request_id = meta.requestId;
-      await insertLeadEvent(tx, inserted.id, input.spam ? 'spam' : 'received', detail);
-      return { lead: inserted, created: true };
-    }
-    // Conflict on (form_key, idempotency_key). On PostgreSQL `on conflict do nothing` waited for the other
-    // transaction to commit, so the winner's row is visible to this (read committed) statement.
-    const existing = input.idempotencyKey
-      ? await findLeadByIdempotencyKey(tx, input.formKey, input.idempotencyKey)
-      : undefined;
-    if (!existing) throw new Error('lead insert conflicted but no existing lead was found');
-    return { lead: existing, created: false };
-  });
+    },
+    eventType: input.spam ? 'spam' : 'received',
+    eventDetail: detail,
+  };
+}
+
+export async function captureLead(deps: CaptureDeps, input: LeadInput, meta: CaptureMeta = {}): Promise<CaptureResult> {
+  const lead = toBatchLead(input, meta);
+  let result: StoredLead;
+  if (deps.writer) {
+    result = await deps.writer.write(lead);
+  } else {
+    const [settled] = await writeLeads(deps.db, [lead]);
+    if (!settled?.ok) throw settled?.error ?? new Error('lead was not written');
+    result = settled.value;
+  }
   const log = deps.logger;
   if (result.created) {
     log?.info({ leadId: result.lead.id, form: input.formKey, status: result.lead.status }, 'lead captured');

@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database, LeadRow } from '../db/index.js';
-import { captureLead } from './capture-lead.js';
+import { captureLead, type CaptureDeps } from './capture-lead.js';
 import { IntakeError } from './errors.js';
+import { createLeadWriter, type LeadWriterOptions } from './lead-writer.js';
 import { LeadBodySchema, LeadViewSchema, AcceptedSchema, CrmAliasBodySchema } from './schemas.js';
 import { getLead, listLeadEvents } from './sql.js';
 import { validateLead, type ValidateContext } from './validate.js';
@@ -33,6 +34,8 @@ export interface IntakeDeps {
   logger?: Logger;
   now?: () => number;
   onLeadCaptured?: (leadId: string) => void;
+  /** Group commit of concurrent submissions (default on: maxBatch 100, maxInFlight 4); false = one statement per lead. */
+  groupCommit?: LeadWriterOptions | false;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -87,6 +90,10 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
     const knownForms = Object.keys(deps.forms);
     const defaultHoneypot = deps.honeypot ?? 'website';
     const rateLimit = { rateLimit: deps.rateLimit ?? (false as const) };
+    const captureDeps: CaptureDeps = { db: deps.db };
+    if (deps.groupCommit !== false) captureDeps.writer = createLeadWriter(deps.db, deps.groupCommit ?? {});
+    if (deps.logger) captureDeps.logger = deps.logger;
+    if (deps.onLeadCaptured) captureDeps.onLeadCaptured = deps.onLeadCaptured;
     // The body is validated by validateLead (every problem, with codes → 422); the schema documents it.
     const passthrough = () => (data: unknown) => ({ value: data });
 
@@ -114,7 +121,6 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
       const meta = { ip: req.ip, requestId: String(req.id) } as { ip: string; requestId: string; userAgent?: string };
       const ua = req.headers['user-agent'];
       if (ua) meta.userAgent = ua;
-      const captureDeps = { db: deps.db, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}) };
       const { lead, created } = await captureLead(captureDeps, result.lead, meta);
       const form = knownForms.includes(lead.formKey) ? lead.formKey : 'other';
       counter?.inc({ form, result: created ? (result.lead.spam ? 'spam' : 'accepted') : 'duplicate' });

@@ -1,20 +1,11 @@
 // Intake queries: one function per statement, the db or transaction first.
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import pg from 'pg';
 import type { Database } from '../db/index.js';
 import { leadEvents, leads, type LeadEventRow, type LeadRow, type NewLeadRow } from '../db/index.js';
 
 /** A Database or a transaction of it (both have the same query builder). */
 export type Tx = Pick<Database, 'select' | 'insert' | 'update' | 'delete' | 'execute'>;
-
-/** Inserts unless (form_key, idempotency_key) exists; returns undefined on that conflict. */
-export async function insertLeadIfNew(tx: Tx, row: NewLeadRow): Promise<LeadRow | undefined> {
-  const [inserted] = await tx
-    .insert(leads)
-    .values(row)
-    .onConflictDoNothing({ target: [leads.formKey, leads.idempotencyKey] })
-    .returning();
-  return inserted;
-}
 
 export async function findLeadByIdempotencyKey(tx: Tx, formKey: string, key: string): Promise<LeadRow | undefined> {
   const [row] = await tx
@@ -36,4 +27,64 @@ export async function getLead(tx: Tx, id: string): Promise<LeadRow | undefined> 
 
 export async function listLeadEvents(tx: Tx, leadId: string): Promise<LeadEventRow[]> {
   return tx.select().from(leadEvents).where(eq(leadEvents.leadId, leadId)).orderBy(asc(leadEvents.at), asc(leadEvents.id));
+}
+
+/** One lead of a batch insert: the lead row (id chosen by the caller) and its first timeline event. */
+export interface BatchLead {
+  row: NewLeadRow & { id: string };
+  eventType: string;
+  eventDetail: Record<string, unknown>;
+}
+
+/** Inserted leads of a batch: id → commit-time `created_at` (epoch ms). Leads missing here hit the idempotency key. */
+export type BatchInserted = Map<string, number>;
+
+// The batch statement around its one parameter (jsonb array of leads): named → prepared once per connection.
+const BATCH_HEAD = 'with input as (select * from jsonb_to_recordset(';
+const BATCH_TAIL = `::jsonb) as x(
+    ord int, id uuid, form_key text, status text, idempotency_key text, name text, phone text, email text,
+    message text, extra jsonb, raw jsonb, attribution jsonb, consent jsonb, ip text, user_agent text,
+    event_type text, event_detail jsonb)
+  ), ins as (
+    insert into leads (id, form_key, status, idempotency_key, name, phone, email, message, extra, raw, attribution, consent, ip, user_agent)
+    select id, form_key, status, idempotency_key, name, phone, email, message, extra, raw, attribution, consent, ip, user_agent
+    from input order by form_key, idempotency_key, ord
+    on conflict (form_key, idempotency_key) do nothing
+    returning id, created_at
+  ), ev as (
+    insert into lead_events (lead_id, type, detail)
+    select ins.id, input.event_type, input.event_detail from ins join input on input.id = ins.id order by input.ord
+  )
+  select id::text as id, (extract(epoch from created_at) * 1000)::float8 as created_ms from ins`;
+const BATCH_STATEMENT = { name: 'leadbridge_insert_lead_batch', text: `${BATCH_HEAD}$1${BATCH_TAIL}` };
+
+type BatchRows = { id: string; created_ms: number | string }[];
+
+/**
+ * Inserts many leads AND their first events in ONE statement (so one round trip and, outside a transaction,
+ * one commit). The rows travel as one jsonb parameter. `on conflict (form_key, idempotency_key) do nothing`
+ * skips duplicates, including duplicates within the batch (one of them wins). Rows go in key order, so two
+ * concurrent batches that share keys wait for each other in one direction only (no deadlock).
+ */
+export async function insertLeadBatch(tx: Tx, batch: BatchLead[]): Promise<BatchInserted> {
+  const input = batch.map(({ row: r, eventType, eventDetail }, ord) => ({
+    ord, id: r.id, form_key: r.formKey, status: r.status, idempotency_key: r.idempotencyKey ?? undefined,
+    name: r.name ?? undefined, phone: r.phone ?? undefined, email: r.email ?? undefined, message: r.message ?? undefined,
+    extra: r.extra ?? {}, raw: r.raw ?? {}, attribution: r.attribution ?? {}, consent: r.consent ?? undefined,
+    ip: r.ip ?? undefined, user_agent: r.userAgent ?? undefined, event_type: eventType, event_detail: eventDetail,
+  }));
+  const json = JSON.stringify(input);
+  // On a node-postgres pool, a named statement skips parse + plan (about 0.3 ms of database CPU per batch).
+  const client = (tx as { $client?: unknown }).$client;
+  let rows: BatchRows;
+  if (client instanceof pg.Pool) {
+    rows = (await client.query<BatchRows[number]>({ ...BATCH_STATEMENT, values: [json] })).rows;
+  } else {
+    // PGlite, or a transaction: drizzle; both drivers answer { rows } (the shared type leaves it unknown).
+    const result = await tx.execute(sql`${sql.raw(BATCH_HEAD)}${json}${sql.raw(BATCH_TAIL)}`);
+    rows = (result as { rows: BatchRows }).rows;
+  }
+  const inserted: BatchInserted = new Map();
+  for (const r of rows) inserted.set(r.id, Number(r.created_ms));
+  return inserted;
 }
