@@ -157,6 +157,21 @@ describe('POST /api/leads', () => {
     expect(res.json().errors.map((e: { code: string }) => e.code)).toEqual(['CONTACT_REQUIRED', 'CONTACT_REQUIRED']);
   });
 
+  it('answers 422 for NUL characters anywhere in the body and stores nothing', async () => {
+    const before = await tdb.executeSql('select count(*)::int as n from leads');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/leads',
+      payload: { phone: '+79123456789', name: 'Iv\u0000an', extra: { note: ['ok', 'b\u0000d'] }, ['k\u0000ey']: 'x' },
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().errors.map((e: { field: string; code: string }) => `${e.field}:${e.code}`).sort()).toEqual(
+      ['extra.note.1:NUL_CHARACTER', 'key:NUL_CHARACTER', 'name:NUL_CHARACTER'].sort(),
+    );
+    const after = await tdb.executeSql('select count(*)::int as n from leads');
+    expect(after.rows[0]).toEqual(before.rows[0]);
+  });
+
   it('answers 400 for malformed JSON', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/leads', headers: { 'content-type': 'application/json' }, payload: '{"phone":' });
     expect(res.statusCode).toBe(400);

@@ -160,8 +160,31 @@ function extraValue(field: string, v: unknown, errors: Errors): unknown {
   return typeof v === 'string' ? v.trim() : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x.trim() : x)) : v;
 }
 
+/**
+ * Paths of every key or string value holding a NUL character. PostgreSQL cannot store U+0000 in text or jsonb, so
+ * such a body is a 422 instead of a failed insert. Depth is bounded by the body limit and the qs parser's depth.
+ */
+function nulPaths(v: unknown, path: string, out: string[]): void {
+  if (typeof v === 'string') {
+    if (v.includes('\u0000')) out.push(path);
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => nulPaths(x, `${path}.${i}`, out));
+  } else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const p = path ? `${path}.${k.replaceAll('\u0000', '')}` : k.replaceAll('\u0000', '');
+      if (k.includes('\u0000')) out.push(p);
+      else nulPaths(x, p, out);
+    }
+  }
+}
+
 export function validateLead(body: Record<string, unknown>, ctx: ValidateContext): { ok: true; lead: LeadInput } | { ok: false; errors: FieldError[] } {
   const errors: Errors = [];
+  const nul: string[] = [];
+  nulPaths(body, '', nul);
+  if (nul.length > 0) {
+    return { ok: false, errors: nul.map((field) => ({ field, code: 'NUL_CHARACTER', message: `${field} contains a NUL character` })) };
+  }
   const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? 'default';
   if (!FORM_KEY.test(formKey)) {
     errors.push({ field: 'form', code: 'FORM_INVALID', message: 'form must be lower-case letters, digits, - and _' });
