@@ -96,12 +96,14 @@ await app.close();
 await emu.close();
 await db.close();
 
-const pass = sustained >= 250 && r429 === 0 && windowMax <= 7 && pct(latencies, 50) < 1000;
+// The target is judged on the overall rate (first submission to last deal): a mode that front-loads work (search:
+// one contact lookup per new contact) must not look fast because its deals land in one burst at the end.
+const pass = rate >= 250 && r429 === 0 && windowMax <= 7 && pct(latencies, 50) < 1000;
 console.log('');
 console.log(`delivery bench: ${db.kind}, contact lookup mode = ${lookup}, emulator 7 req/s + 150 ms latency, batch ${config.delivery.batchSize}, ${CONCURRENCY} batches in flight`);
-console.log(`throughput: ${N} leads in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} leads/s overall; sustained (after the first 10 %) ${sustained.toFixed(0)} leads/s (target >= 250)`);
+console.log(`throughput: ${N} leads in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} leads/s overall (target >= 250); after the first 10 % delivered ${sustained.toFixed(0)} leads/s`);
 console.log(`amoCRM calls: ${calls.length} (complex ${complexCalls}, notes ${noteCalls}, contact searches ${searchCalls}); notes written ${notes}`);
 console.log(`429s: ${r429} (must be 0); most requests in any 1 s window: ${windowMax} (limit 7)`);
 console.log(`submit-to-deal when idle (${IDLE} leads via POST /api/leads): p50 ${pct(latencies, 50)} ms, p95 ${pct(latencies, 95)} ms, max ${latencies.at(-1)} ms (target p50 < 1000)`);
-console.log(`RESULT ${pass ? 'PASS' : 'FAIL'} delivery lookup=${lookup} leadsPerSec=${sustained.toFixed(0)} 429=${r429} maxWindow=${windowMax} p50=${pct(latencies, 50)}ms`);
+console.log(`RESULT ${pass ? 'PASS' : 'FAIL'} delivery lookup=${lookup} leadsPerSec=${rate.toFixed(0)} 429=${r429} maxWindow=${windowMax} p50=${pct(latencies, 50)}ms`);
 process.exitCode = pass ? 0 : 1;

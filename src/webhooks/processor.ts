@@ -23,10 +23,13 @@ export interface ProcessorDeps {
   /** True while webhook inserts are waiting (InboxWriter.pending() > 0): batches wait for them (≤ 100 ms). */
   busy?: () => boolean;
   /**
-   * True while webhooks are arriving. The processor then works at most half the time (it pauses as long as each
-   * batch took), so acks keep their CPU share on a small machine; a backlog is worked off at full speed after.
+   * True while webhooks are arriving. The processor then works at most `loadShare` of the time (it pauses after
+   * each batch), so acks keep their CPU on a small machine — on PGlite every SQL statement runs on this event
+   * loop. A backlog is worked off at full speed once the burst ends; amoCRM only needs the ack within 2 s.
    */
   underLoad?: () => boolean;
+  /** Share of time the processor may use while `underLoad()` (default 0.2). */
+  loadShare?: number;
   /** Poll interval when idle (default 1000 ms). */
   pollMs?: number;
   /** Called after each committed batch with counts (metrics). */
@@ -55,6 +58,7 @@ const EMPTY_MAP: DealFieldMap = { byKey: {} };
 export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
   const batchSize = deps.batchSize ?? 50;
   const maxBatchMs = deps.maxBatchMs ?? 25;
+  const loadShare = Math.min(1, Math.max(0.05, deps.loadShare ?? 0.2));
   let size = Math.min(batchSize, 5);
   let lastBatchMs = 0;
   const pollMs = deps.pollMs ?? 1000;
@@ -132,7 +136,10 @@ export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
         deps.logger?.error({ err }, 'webhook processor error');
       }
       // Let incoming requests run (and queue their inserts) before the next transaction.
-      if (n > 0 && deps.underLoad?.()) await new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, lastBatchMs)));
+      if (n > 0 && deps.underLoad?.()) {
+        const pauseMs = Math.max(1, lastBatchMs * (1 / loadShare - 1));
+        await new Promise<void>((resolve) => setTimeout(resolve, pauseMs));
+      }
       else await new Promise<void>((resolve) => setImmediate(resolve));
       if (n > 0 || !running) continue;
       if (woken) {
