@@ -155,7 +155,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
   }
 }
 
-async function runMain(): Promise<void> {
+/** Starts the service in this process and stops it on SIGINT/SIGTERM (`npm start`, `leadbridge start`). */
+export async function runMain(): Promise<void> {
   let server: Server;
   try {
     server = await startServer();

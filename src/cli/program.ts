@@ -1,6 +1,7 @@
 // The leadbridge CLI program: a small commander dispatcher, one file per command. Add commands here.
 import { Command } from 'commander';
 import { registerEmulatorCommand } from './emulator.js';
+import { registerStartCommand } from './start.js';
 import { registerReconcileCommand } from './reconcile.js';
 import { registerSetupCommand } from './setup.js';
 import { registerDoctorCommand } from './doctor.js';
@@ -10,6 +11,7 @@ import { registerWorkerCommand } from './worker.js';
 export function buildProgram(): Command {
   const program = new Command();
   program.name('leadbridge').description('Self-hosted bridge from website forms to amoCRM (Kommo)').version('0.1.0');
+  registerStartCommand(program);
   registerEmulatorCommand(program);
   registerReconcileCommand(program);
   registerSetupCommand(program);
