@@ -13,7 +13,7 @@ import { ConnectError, startConnect, type ConnectRuntime } from './connect/index
 import { createDelivery, deliveryRoutes } from './delivery/index.js';
 import { loadResolvedMap } from './provision/index.js';
 import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
-import { cachedFieldMap, createWebhookSync } from './webhooks/index.js';
+import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
 
 export interface Server {
   config: Config;
@@ -117,6 +117,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         webhooks.routes,
       ],
       onLeadCaptured: () => delivery.wake(),
+      dealView: (amoLeadId) => dealView(db.db, amoLeadId),
     };
     const app = await buildApp(deps);
     closers.unshift(() => app.close());

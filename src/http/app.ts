@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import qs from 'qs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { intakeRoutes } from '../intake/index.js';
+import { intakeRoutes, type IntakeDeps } from '../intake/index.js';
 import { createAdminGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
@@ -40,6 +40,8 @@ export interface AppDeps {
    * `extraRoutes: [(ctx) => connectRoutes({ ...deps, requireAdmin: ctx.requireAdmin })]`.
    */
   extraRoutes?: ((ctx: RouteContext) => FastifyPluginAsync)[];
+  /** The synced amoCRM deal for GET /api/leads/:id (webhook sync). */
+  dealView?: IntakeDeps['dealView'];
   /** Wakes the delivery worker after a lead commits. */
   onLeadCaptured?: (leadId: string) => void;
   now?: () => number;
@@ -124,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.logger ? { logger: deps.logger.child({ module: 'intake' }) } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}),
+      ...(deps.dealView ? { dealView: deps.dealView } : {}),
     }),
   );
   await app.register(

@@ -241,6 +241,29 @@ describe('GET /api/leads/:id', () => {
     });
   });
 
+  it('embeds the synced amoCRM deal of a delivered lead', async () => {
+    const seen: number[] = [];
+    const deal = {
+      pipeline_id: 7, status_id: 142, responsible_user_id: 5, price: 100, is_won: true, is_lost: false, is_deleted: false,
+      fields: {}, updated_at: '2026-01-01T00:00:00.000Z',
+      stages: [{ pipeline_id: 7, status_id: 142, entered_at: '2026-01-01T00:00:00.000Z', left_at: null, seconds: 3 }],
+    };
+    const local = await buildApp({ config, db: tdb, dealView: async (amoLeadId) => (seen.push(amoLeadId), deal) });
+    try {
+      const created = await local.inject({ method: 'POST', url: '/api/leads', payload: { email: 'deal@example.com' } });
+      const id = created.json().id as string;
+      const pending = await local.inject({ method: 'GET', url: `/api/leads/${id}`, headers: admin });
+      expect(pending.json().deal).toBeNull(); // not delivered: no deal to look up
+      await tdb.db.update(leads).set({ status: 'delivered', amoLeadId: 4242 }).where(eq(leads.id, id));
+      const res = await local.inject({ method: 'GET', url: `/api/leads/${id}`, headers: admin });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ amo_lead_id: 4242, deal });
+      expect(seen).toEqual([4242]);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('answers 404 problem for an unknown id', async () => {
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
       const res = await app.inject({ method: 'GET', url: `/api/leads/${id}`, headers: admin });

@@ -34,6 +34,8 @@ export interface IntakeDeps {
   logger?: Logger;
   now?: () => number;
   onLeadCaptured?: (leadId: string) => void;
+  /** The synced amoCRM deal of a delivered lead (webhook sync provides it; absent → `deal: null`). */
+  dealView?: (amoLeadId: number) => Promise<LeadView['deal']>;
   /** Group commit of concurrent submissions (default on: maxBatch 100, maxInFlight 4); false = one statement per lead. */
   groupCommit?: LeadWriterOptions | false;
 }
@@ -55,7 +57,9 @@ function publicStatus(lead: LeadRow): string {
   return lead.status === 'spam' ? 'pending' : lead.status;
 }
 
-function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>>): z.infer<typeof LeadViewSchema> {
+type LeadView = z.infer<typeof LeadViewSchema>;
+
+function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>>, deal: LeadView['deal']): LeadView {
   return {
     id: lead.id,
     form: lead.formKey,
@@ -79,6 +83,7 @@ function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>
     created_at: lead.createdAt.toISOString(),
     updated_at: lead.updatedAt.toISOString(),
     timeline: events.map((e) => ({ at: e.at.toISOString(), type: e.type, detail: e.detail })),
+    deal,
   };
 }
 
@@ -177,7 +182,7 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
       {
         schema: {
           tags: ['admin'],
-          summary: 'A lead, its amoCRM ids once delivered, and its delivery timeline',
+          summary: 'A lead, its amoCRM ids once delivered, its delivery timeline and the synced deal stage',
           security: [{ bearerAuth: [] }],
           params: z.object({ id: z.string() }),
           response: { 200: LeadViewSchema },
@@ -188,7 +193,8 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
         const { id } = req.params;
         const lead = UUID.test(id) ? await getLead(deps.db, id) : undefined;
         if (!lead) throw new IntakeError('LEAD_NOT_FOUND', 404, 'no lead with this id');
-        return toView(lead, await listLeadEvents(deps.db, lead.id));
+        const deal = lead.amoLeadId !== null && deps.dealView ? await deps.dealView(lead.amoLeadId) : null;
+        return toView(lead, await listLeadEvents(deps.db, lead.id), deal);
       },
     );
   };

@@ -76,4 +76,22 @@ export const LeadViewSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   timeline: z.array(z.object({ at: z.string(), type: z.string(), detail: z.unknown() })),
+  /** The deal as synced back from amoCRM (stage, manager, price, stage history); null until a webhook or
+   * reconciliation has reported it. */
+  deal: z
+    .object({
+      pipeline_id: z.number().nullable(),
+      status_id: z.number().nullable(),
+      responsible_user_id: z.number().nullable(),
+      price: z.number().nullable(),
+      is_won: z.boolean(),
+      is_lost: z.boolean(),
+      is_deleted: z.boolean(),
+      fields: z.record(z.string(), z.unknown()),
+      updated_at: z.string().nullable(),
+      stages: z.array(
+        z.object({ pipeline_id: z.number(), status_id: z.number(), entered_at: z.string(), left_at: z.string().nullable(), seconds: z.number() }),
+      ),
+    })
+    .nullable(),
 });

@@ -13,6 +13,7 @@ export type { ReconcileDeps, ReconcileResult } from './reconcile.js';
 export { applyDealObservation } from './apply-deal.js';
 export type { ApplyContext, ApplyDealResult } from './apply-deal.js';
 export { stageHistory, recordStage } from './stage-history.js';
+export { dealView, type DealView } from './deal-view.js';
 export type { StageStay, StageObservation } from './stage-history.js';
 export { listDomainEvents, markDomainEventProcessed, insertDomainEvents } from './domain-events.js';
 export type { NewDomainEvent } from './domain-events.js';

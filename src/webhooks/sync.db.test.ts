@@ -14,6 +14,7 @@ import { amoDeals, domainEvents, webhookDeliveries, webhookEventKeys } from '../
 import { buildApp } from '../http/index.js';
 import { applyProvision, loadSnapshot, planProvision, provisionApiFromClient, type ResolvedMap } from '../provision/index.js';
 import { dealFieldMapFromResolved } from './fields.js';
+import { dealView } from './deal-view.js';
 import { stageHistory } from './stage-history.js';
 import { createWebhookSync, type WebhookSync } from './sync.js';
 
@@ -124,6 +125,12 @@ describe('webhooks from the emulator', () => {
     const types = await eventTypes(id);
     expect(types.filter((t) => t === 'deal.stage_changed')).toHaveLength(7);
     expect(types).toContain('deal.won');
+
+    // The admin API's view of the same deal (embedded in GET /api/leads/:id).
+    const view = await dealView(tdb.db, id);
+    expect(view).toMatchObject({ pipeline_id: pipelineId, status_id: 142, is_won: true, is_lost: false, is_deleted: false });
+    expect(view?.stages.map((s) => s.status_id)).toEqual([...stages, 142]);
+    expect(view?.stages.map((s) => Date.parse(s.entered_at) / 1000)).toEqual(times);
   });
 
   it('applies a repeated delivery of the same body once', async () => {
