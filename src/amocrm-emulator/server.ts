@@ -85,6 +85,8 @@ export async function buildEmulator(opts: EmulatorOptions = {}): Promise<BuiltEm
     logger: opts.logger === undefined ? false : opts.logger,
     routerOptions: { querystringParser: (s: string) => qs.parse(s, { depth: 10, arrayLimit: 1000 }) as Record<string, unknown> },
     bodyLimit: 10 * 1024 * 1024,
+    // Closing must not wait for requests a fault script is holding back (delayMs): cut every socket.
+    forceCloseConnections: true,
   });
 
   app.removeContentTypeParser(['application/json', 'text/plain']);

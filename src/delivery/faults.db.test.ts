@@ -147,3 +147,31 @@ describe('without the LEADBRIDGE_ID field, in incoming (unsorted) mode', () => {
     expect((await h.delivery.health()).marker).toBe('tag');
   });
 });
+
+describe('stopping while an amoCRM call hangs', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // A request timeout far longer than the stop grace period, so only the abort can end the call early.
+    h = await startHarness(buildApp, { amoTimeoutMs: 20_000, delivery: { concurrency: 1, stopGraceMs: 200 }, forms: { site: {} } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('aborts the call after the grace period instead of waiting; after a restart the lead is one deal', async () => {
+    h.emu.control.addFault({ method: 'POST', path: COMPLEX, when: 'after', delayMs: 10_000 });
+    const { id } = await h.submit({ form: 'site', name: 'Shutdown', phone: '+7 916 000 00 30' });
+    // amoCRM has created the deal; its answer is held back for 10 s.
+    await h.waitFor(async () => (marked(h, id).length === 1 ? true : undefined), 10_000);
+    const outcome = await Promise.race([
+      h.delivery.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting for amoCRM'), 5_000)),
+    ]);
+    expect(outcome).toBe('stopped');
+    h.delivery.start();
+    const [view] = await waitDelivered(h, [id]);
+    expect(marked(h, id)).toHaveLength(1);
+    expect(view!.timeline.find((e: any) => e.type === 'attempt_failed').detail).toMatchObject({ reason: 'aborted' });
+    expect(view!.amo_lead_id).toBe(marked(h, id)[0].id);
+  });
+});

@@ -31,6 +31,8 @@ export interface DeliveryOptions {
   claimTimeoutMs?: number;
   /** Timeout of each amoCRM call (default 15 s). */
   requestTimeoutMs?: number;
+  /** How long stop() lets in-flight batches finish before aborting their amoCRM calls (default 5 s). */
+  stopGraceMs?: number;
   /** Notes per POST /leads/notes (default 250) and the longest a note waits for a fuller batch (default 2000 ms). */
   notesBatchSize?: number;
   notesMaxDelayMs?: number;
@@ -92,6 +94,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   const pollMs = o.pollIntervalMs ?? 1000;
   const claimTimeoutMs = o.claimTimeoutMs ?? 120_000;
   const requestTimeoutMs = o.requestTimeoutMs ?? 15_000;
+  const stopGraceMs = o.stopGraceMs ?? 5_000;
   const notesBatch = Math.min(NOTES_PER_CALL, o.notesBatchSize ?? NOTES_PER_CALL);
   const notesDelayMs = o.notesMaxDelayMs ?? 2000;
   const backoff = o.backoff ?? DEFAULT_BACKOFF;
@@ -158,6 +161,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     if (swept.length > 0) log?.warn({ count: swept.length }, 'stale claims swept back (they will be looked up before resending)');
   }
 
+  /** Abort controllers of the batches in flight: stop() aborts them after its grace period. */
+  const inFlight = new Set<AbortController>();
+
   async function claimAndDeliver(): Promise<BatchOutcome & { claimed: number }> {
     const m = await ensureMarker();
     const rows = await claimLeads(deps.db, workerId, batchSize, new Date(now()));
@@ -166,6 +172,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     // Abort our own calls before the claim can be swept, so two workers never send the same lead at once.
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), Math.max(1000, claimTimeoutMs - Math.min(10_000, claimTimeoutMs / 5)));
+    inFlight.add(ctrl);
     try {
       const outcome = await deliverBatch(
         {
@@ -197,6 +204,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       return { ...outcome, claimed: rows.length };
     } finally {
       clearTimeout(timer);
+      inFlight.delete(ctrl);
     }
   }
 
@@ -274,7 +282,17 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       running = false;
       wakeAll();
       wakeNotes();
-      await Promise.all(lanes);
+      // Let in-flight batches finish for a grace period, then abort their amoCRM calls: an aborted call is an
+      // unknown outcome, so whoever claims those leads next looks the deal up before sending it again.
+      const all = Promise.all(lanes);
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace_over'>((resolve) => (timer = setTimeout(() => resolve('grace_over'), stopGraceMs)));
+      if ((await Promise.race([all, graceOver])) === 'grace_over') {
+        log?.warn({ workerId, batches: inFlight.size }, 'delivery stop: aborting in-flight amoCRM calls');
+        for (const c of inFlight) c.abort();
+      }
+      clearTimeout(timer);
+      await all;
       lanes = [];
       log?.info({ workerId }, 'delivery worker stopped');
     },
