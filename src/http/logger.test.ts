@@ -30,3 +30,26 @@ describe('request logging', () => {
     }
   });
 });
+
+describe('error logging', () => {
+  it('keeps query parameters and database value details out of logged errors, causes included', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
+    const log = pino(loggerOptions('info'), sink);
+    const pgError = Object.assign(new Error('duplicate key value violates unique constraint'), {
+      code: '23505',
+      detail: 'Key (phone)=(+79123456789) already exists.',
+    });
+    const err = Object.assign(new Error('Failed query: insert into "leads" ("phone", "name") values ($1, $2)\nparams: +79123456789,Иван'), {
+      query: 'insert into "leads" ("phone", "name") values ($1, $2)',
+      params: ['+79123456789', 'Иван'],
+      cause: pgError,
+    });
+    log.error({ err }, 'insert failed');
+    const out = lines.join('');
+    expect(out).toContain('Failed query: insert into');
+    expect(out).toContain('23505');
+    expect(out).not.toContain('+79123456789');
+    expect(out).not.toContain('Иван');
+  });
+});

@@ -28,6 +28,25 @@ export const REDACT_PATHS = [
   '*.body',
 ];
 
+// Drizzle appends a failed query's parameters to the error message ("…\nparams: +7912…,Ivan"), and keeps them as
+// `params`; PostgreSQL's `detail` can quote the values of a violated key. All can be personal data.
+const QUERY_PARAMS = /\nparams: [\s\S]*?(?=\n\s+at |$)/g;
+const VALUE_PROPS = ['params', 'detail', 'where', 'parameters'];
+
+const scrub = (v: string | undefined) => v?.replace(QUERY_PARAMS, '\nparams: [redacted]');
+
+/** Errors as JSON (type, message, stack, own fields, causes) minus query parameters and database value details. */
+export function serializeError(e: unknown, depth = 0): unknown {
+  if (!(e instanceof Error)) return e;
+  const out: Record<string, unknown> = { type: e.constructor.name, message: scrub(e.message), stack: scrub(e.stack) };
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'cause' || k === 'message' || k === 'stack') continue;
+    out[k] = VALUE_PROPS.includes(k) ? '[redacted]' : v;
+  }
+  if (e.cause !== undefined) out.cause = depth < 5 ? serializeError(e.cause, depth + 1) : '[deeper causes omitted]';
+  return out;
+}
+
 /** A request URL fit for logs: no query string, and the webhook secret path segment masked. */
 export function safeUrl(url: string | undefined): string | undefined {
   return url?.split('?')[0]?.replace(/^(\/api\/webhooks\/amo\/)[^/]+/, '$1[redacted]');
@@ -40,6 +59,7 @@ export function loggerOptions(level: string): LoggerOptions {
     serializers: {
       // Paths only: query strings can carry OAuth codes, webhook secrets and personal data.
       req: (req: { method?: string; url?: string; id?: unknown }) => ({ method: req.method, url: safeUrl(req.url), id: req.id }),
+      err: serializeError,
     },
   };
 }

@@ -59,6 +59,14 @@ export async function processedBodyHashes(tx: Tx, hashes: string[]): Promise<Set
   return new Set(rows.map((r) => r.h));
 }
 
+/**
+ * An error text fit for the `error` column: a query error's values cut off (they are the payload's data and may
+ * hold what the column cannot store, such as U+0000), and the length bounded.
+ */
+export function storableError(message: string): string {
+  return message.replace(/\nparams: [\s\S]*$/, '').replaceAll('\u0000', '').slice(0, 2000);
+}
+
 export async function finishDelivery(
   tx: Tx,
   id: number,
@@ -73,7 +81,7 @@ export async function finishDelivery(
       ...(v.eventCount !== undefined ? { eventCount: v.eventCount } : {}),
       ...(v.appliedCount !== undefined ? { appliedCount: v.appliedCount } : {}),
       ...(v.errorCode !== undefined ? { errorCode: v.errorCode } : {}),
-      ...(v.error !== undefined ? { error: v.error } : {}),
+      ...(v.error !== undefined ? { error: storableError(v.error) } : {}),
     })
     .where(eq(webhookDeliveries.id, id));
 }

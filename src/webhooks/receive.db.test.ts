@@ -108,6 +108,19 @@ describe('receiving', () => {
     expect((await post(`/api/webhooks/amo/${SECRET}`, 'hello', 'text/plain')).json).toMatchObject({ code: 'WEBHOOK_UNSUPPORTED_CONTENT_TYPE' });
     expect((await post(`/api/webhooks/amo/${SECRET}`, '', FORM)).status).toBe(400);
   });
+
+  it('answers 400 to NUL characters (raw, %00 or \\u0000) and keeps the raw body, the byte shown as U+FFFD', async () => {
+    const raw = 'leads[add][0][id]=5&leads[add][0][name]=a\u0000b';
+    for (const [body, ct] of [[raw, FORM], ['leads[add][0][id]=6&leads[add][0][name]=a%00b', FORM], ['{"leads":{"add":[{"id":7,"name":"a\\u0000b"}]}}', 'application/json']] as const) {
+      const res = await post(`/api/webhooks/amo/${SECRET}`, body, ct);
+      expect(res).toMatchObject({ status: 400, json: { code: 'WEBHOOK_MALFORMED' } });
+    }
+    const rows = await tdb.db.select().from(webhookDeliveries).orderBy(sql`id desc`).limit(3);
+    expect(rows.map((r) => r.status)).toEqual(['malformed', 'malformed', 'malformed']);
+    expect(rows[2]?.body).toBe(raw.replace('\u0000', '\uFFFD'));
+    await processor.drain();
+    for (const id of [5, 6, 7]) expect(await deal(id)).toBeUndefined();
+  });
 });
 
 describe('applying', () => {

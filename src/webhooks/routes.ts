@@ -107,7 +107,9 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
       } catch (err) {
         const code = err instanceof WebhookParseError ? err.code : 'MALFORMED';
         const message = err instanceof Error ? err.message : 'unparsable body';
-        const id = await writer.write({ status: 'malformed', contentType, body, errorCode: code, error: message });
+        // Kept for inspection; PostgreSQL text cannot hold U+0000, so a raw NUL byte is stored as U+FFFD.
+        const kept = body.includes('\u0000') ? body.replaceAll('\u0000', '\uFFFD') : body;
+        const id = await writer.write({ status: 'malformed', contentType, body: kept, errorCode: code, error: message });
         deps.logger?.warn({ deliveryId: id, code, bytes: raw.length }, 'malformed amoCRM webhook kept');
         done('malformed');
         return sendProblem(reply, req, STATUS_BY_PARSE_CODE[code] ?? 400, `WEBHOOK_${code}`, message);

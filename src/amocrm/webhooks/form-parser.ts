@@ -32,6 +32,13 @@ export function checkIndex(key: string, parent: string, limits: Required<ParseLi
 
 export function checkKeyName(key: string): void {
   if (FORBIDDEN_KEYS.has(key)) throw new WebhookParseError('MALFORMED', `forbidden key "${key}"`);
+  rejectNul(key);
+}
+
+/** amoCRM never sends U+0000, and PostgreSQL cannot store it in text or jsonb: a body carrying one is garbage. */
+export function rejectNul(s: string): string {
+  if (s.includes('\u0000')) throw new WebhookParseError('MALFORMED', 'NUL character in a key or value');
+  return s;
 }
 
 export function parseFormBody(text: string, limits: Required<ParseLimits>): Tree {
@@ -107,13 +114,14 @@ function insert(root: Tree, path: string[], value: string, limits: Required<Pars
   }
 }
 
-/** `+` → space, then percent-decoding that never throws (bad escapes stay literal, bad UTF-8 → U+FFFD). */
+/** `+` → space, then lenient percent-decoding (bad escapes stay literal, bad UTF-8 → U+FFFD); only a NUL throws. */
 export function decodeComponent(s: string): string {
   const spaced = s.includes('+') ? s.replace(/\+/g, ' ') : s;
-  if (!spaced.includes('%')) return spaced;
+  if (!spaced.includes('%')) return rejectNul(spaced);
   try {
-    return decodeURIComponent(spaced);
-  } catch {
-    return spaced.replace(/(?:%[0-9a-fA-F]{2})+/g, (m) => Buffer.from(m.replace(/%/g, ''), 'hex').toString('utf8'));
+    return rejectNul(decodeURIComponent(spaced));
+  } catch (err) {
+    if (err instanceof WebhookParseError) throw err;
+    return rejectNul(spaced.replace(/(?:%[0-9a-fA-F]{2})+/g, (m) => Buffer.from(m.replace(/%/g, ''), 'hex').toString('utf8')));
   }
 }

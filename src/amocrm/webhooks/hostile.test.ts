@@ -41,6 +41,16 @@ describe('parseWebhook against hostile bodies', () => {
     expect(codeOf(() => parseWebhook('{"leads":{"constructor":{"prototype":{"x":1}}}}', JSON_CT))).toBe('MALFORMED');
   });
 
+  it.each([
+    ['form raw byte', 'leads[add][0][id]=5&leads[add][0][name]=a\u0000b', FORM],
+    ['form %00 value', 'leads[add][0][id]=5&leads[add][0][name]=a%00b', FORM],
+    ['form %00 key', 'leads[add][0][na%00me]=x&leads[add][0][id]=5', FORM],
+    ['JSON \\u0000 value', '{"leads":{"add":[{"id":7,"name":"a\\u0000b"}]}}', JSON_CT],
+    ['JSON \\u0000 key', '{"leads":{"add":[{"id":7,"n\\u0000":"x"}]}}', JSON_CT],
+  ])('rejects a NUL character (%s) as MALFORMED', (_what, body, ct) => {
+    expect(codeOf(() => parseWebhook(body, ct))).toBe('MALFORMED');
+  });
+
   it('allows prototype words as values', () => {
     const parsed = parseWebhook('leads[add][0][id]=1&leads[add][0][name]=__proto__', FORM);
     expect(parsed.events[0]).toMatchObject({ entity: 'lead', data: { id: 1, name: '__proto__' } });

@@ -3,7 +3,7 @@
 
 import { WebhookParseError } from './errors.js';
 import type { ParseLimits } from './errors.js';
-import { checkIndex, checkKeyName } from './form-parser.js';
+import { checkIndex, checkKeyName, rejectNul } from './form-parser.js';
 import type { Node, Tree } from './tree.js';
 
 export function parseJsonBody(text: string, limits: Required<ParseLimits>): Tree {
@@ -37,7 +37,8 @@ function convert(
   if (++counter.keys > limits.maxKeys) {
     throw new WebhookParseError('TOO_MANY_KEYS', `JSON body has more than ${limits.maxKeys} values`);
   }
-  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
+  if (typeof v === 'string') return rejectNul(v);
+  if (v === null || typeof v === 'boolean' || typeof v === 'number') return v;
   if (typeof v !== 'object') return null;
   const entries: [string, unknown][] = Array.isArray(v)
     ? v.map((x: unknown, i): [string, unknown] => [String(i), x])
