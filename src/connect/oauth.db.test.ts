@@ -213,6 +213,18 @@ describe('OAuth round trip through the routes', () => {
     const { refresh_token } = await h.emu.control.issueTokens();
     const anon = await app.inject({ method: 'POST', url: '/api/amocrm/callback', payload: { refresh_token } });
     expect(anon.statusCode).toBe(401);
+    // Authentication comes before validation: a stranger learns nothing about the body's shape.
+    const anonBad = await app.inject({ method: 'POST', url: '/api/amocrm/callback', payload: { refresh: 1 } });
+    expect(anonBad.statusCode).toBe(401);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/amocrm/callback',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      payload: { refresh: 1 },
+    });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().code).toBe('VALIDATION_FAILED');
+    expect(bad.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'refresh_token', code: 'INVALID_TYPE' })]));
     const calls = h.emu.control.tokenCalls();
     const res = await app.inject({
       method: 'POST',

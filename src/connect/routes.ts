@@ -116,7 +116,7 @@ export function connectRoutes(deps: ConnectRoutesDeps): FastifyPluginAsync {
     app.post(
       '/api/amocrm/callback',
       {
-        preHandler: deps.requireAdmin,
+        onRequest: deps.requireAdmin,
         schema: { tags: ['connect'], summary: 'Import a refresh token (admin)', body: ImportBodySchema, security: [{ bearerAuth: [] }] },
       },
       async (req) => {
@@ -143,7 +143,7 @@ export function connectRoutes(deps: ConnectRoutesDeps): FastifyPluginAsync {
       const doctor = deps.doctor;
       app.get(
         '/api/admin/doctor',
-        { preHandler: deps.requireAdmin, schema: { tags: ['connect'], summary: 'The doctor checks as JSON (admin)', security: [{ bearerAuth: [] }] } },
+        { onRequest: deps.requireAdmin, schema: { tags: ['connect'], summary: 'The doctor checks as JSON (admin)', security: [{ bearerAuth: [] }] } },
         async (_req, reply) => {
           const report = await doctor();
           return reply.code(report.ok ? 200 : 503).send({ ok: report.ok, checks: report.results, text: report.text });

@@ -96,7 +96,18 @@ describe('with the LEADBRIDGE_ID field', () => {
     // 500s may have been applied: the replay looked the deal up first and nothing was duplicated.
     expect(marked(h, id)).toHaveLength(1);
     const again = await h.admin('POST', `/api/admin/leads/${id}/replay`);
-    expect(again.status).toBe(409);
+    expect(again).toMatchObject({ status: 409, json: { code: 'LEAD_NOT_REPLAYABLE' } });
+  });
+
+  it('answers replays of unknown leads with 404, bad filters with 400, and strangers with 401 first', async () => {
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      expect(await h.admin('POST', `/api/admin/leads/${id}/replay`)).toMatchObject({ status: 404, json: { code: 'LEAD_NOT_FOUND' } });
+    }
+    const bad = await h.admin('POST', '/api/admin/leads/replay?status=weird');
+    expect(bad).toMatchObject({ status: 400, json: { code: 'BAD_REQUEST' } });
+    expect(bad.json.errors).toEqual([expect.objectContaining({ field: 'status', code: 'INVALID_VALUE' })]);
+    const stranger = await h.app.inject({ method: 'POST', url: '/api/admin/leads/replay?status=weird' });
+    expect(stranger.statusCode).toBe(401);
   });
 
   it('holds deliveries while amoCRM wants payment, without burning attempts, and resumes', async () => {

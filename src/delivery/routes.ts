@@ -5,11 +5,11 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/index.js';
-import { replayLeads } from './sql.js';
+import { leadExists, replayLeads } from './sql.js';
 
 export class DeliveryError extends Error {
   constructor(
-    readonly code: 'LEAD_NOT_REPLAYABLE',
+    readonly code: 'LEAD_NOT_REPLAYABLE' | 'LEAD_NOT_FOUND',
     readonly statusCode: number,
     message: string,
   ) {
@@ -43,13 +43,14 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): FastifyPluginAsync {
           params: z.object({ id: z.string() }),
           response: { 200: ReplayedSchema },
         },
-        preHandler: deps.requireAdmin,
+        onRequest: deps.requireAdmin,
       },
       async (req) => {
         const { id } = req.params;
         const replayed = UUID.test(id) ? await replayLeads(deps.db, { id }, new Date(now()), 'admin') : [];
         if (replayed.length === 0) {
-          throw new DeliveryError('LEAD_NOT_REPLAYABLE', 409, 'no failed, dead or held lead with this id');
+          if (!UUID.test(id) || !(await leadExists(deps.db, id))) throw new DeliveryError('LEAD_NOT_FOUND', 404, 'no lead with this id');
+          throw new DeliveryError('LEAD_NOT_REPLAYABLE', 409, 'only a failed, dead or held lead can be replayed');
         }
         deps.onReplayed?.();
         return { replayed, count: replayed.length };
@@ -65,7 +66,7 @@ export function deliveryRoutes(deps: DeliveryRoutesDeps): FastifyPluginAsync {
           querystring: z.object({ status: z.enum(['dead', 'failed']).optional() }),
           response: { 200: ReplayedSchema },
         },
-        preHandler: deps.requireAdmin,
+        onRequest: deps.requireAdmin,
       },
       async (req) => {
         const status = req.query.status ?? 'dead';

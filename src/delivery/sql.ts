@@ -258,6 +258,12 @@ export async function upsertContacts(tx: Tx, rows: { key: string; amoContactId: 
 export type ReplaySelector = { id: string } | { status: 'dead' | 'failed' };
 
 /** Requeues failed/dead (or held) leads: pending now, attempts reset. Returns the requeued ids. */
+/** Whether a lead with this id exists (a replay of an unknown id is a 404, of an undeliverable state a 409). */
+export async function leadExists(db: Database, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: leads.id }).from(leads).where(eq(leads.id, id));
+  return row !== undefined;
+}
+
 export async function replayLeads(db: Database, selector: ReplaySelector, now: Date, by: string): Promise<string[]> {
   return db.transaction(async (tx) => {
     const where =

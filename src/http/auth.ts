@@ -5,7 +5,7 @@ import { HttpProblem } from './problem.js';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
- * preHandler for admin routes: `Authorization: Bearer <LEADBRIDGE_ADMIN_TOKEN>`. Constant-time compare (hashes
+ * onRequest hook for admin routes (before the body is parsed or validated): `Authorization: Bearer <LEADBRIDGE_ADMIN_TOKEN>`. Constant-time compare (hashes
  * have equal length, so length leaks nothing). No token configured → every admin request is refused.
  */
 export function createAdminGuard(token: string | undefined): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {

@@ -2,7 +2,6 @@
 // Any thrown error with a 4xx `statusCode` and a string `code` (plus optional `errors: {field, code, message}[]`)
 // is answered as-is, so domains can throw their own error classes without importing http/.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
 export interface ProblemFieldError {
   field: string;
@@ -78,14 +77,11 @@ function fieldOf(path: readonly PropertyKey[] | string | undefined): string {
   return path && path.length > 0 ? path.map(String).join('.') : '(root)';
 }
 
-/** Schema validation failures (zod or ajv) → every bad field, with a code. */
+/**
+ * Schema validation failures → every bad field, with a code. fastify-type-provider-zod reports zod issues in ajv's
+ * shape (`keyword` = the zod issue code, `instancePath` = its path), so one mapping serves both.
+ */
 function validationErrors(err: FastifyError): ProblemFieldError[] {
-  if (hasZodFastifySchemaValidationErrors(err)) {
-    return err.validation.map((v) => {
-      const issue = v.params.issue as { path?: PropertyKey[]; code?: string };
-      return { field: fieldOf(issue.path), code: String(issue.code ?? 'invalid').toUpperCase(), message: v.message ?? 'invalid' };
-    });
-  }
   return (err.validation ?? []).map((v) => ({
     field: fieldOf(v.instancePath),
     code: String(v.keyword ?? 'invalid').toUpperCase(),

@@ -187,7 +187,7 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
           params: z.object({ id: z.string() }),
           response: { 200: LeadViewSchema },
         },
-        preHandler: deps.requireAdmin,
+        onRequest: deps.requireAdmin,
       },
       async (req) => {
         const { id } = req.params;
