@@ -41,21 +41,24 @@ export interface OAuthCallContext {
   opts?: RequestOptions;
 }
 
-/** Exchange an authorization code (single use, valid 20 min). */
-export async function exchangeCode(ctx: OAuthCallContext, creds: OAuthCredentials, code: string): Promise<TokenSet> {
+/** POST /oauth2/access_token for either grant; redirect_uri is sent on both, exactly as registered (§2.4–2.5). */
+async function requestTokens(
+  ctx: OAuthCallContext,
+  creds: OAuthCredentials,
+  grant: { grant_type: 'authorization_code'; code: string } | { grant_type: 'refresh_token'; refresh_token: string },
+): Promise<TokenSet> {
   const res = await ctx.http.send<TokenResponse>({
     method: 'POST',
     url: `${trimBase(ctx.baseUrl)}/oauth2/access_token`,
-    body: {
-      client_id: creds.clientId,
-      client_secret: creds.clientSecret,
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: creds.redirectUri,
-    },
+    body: { client_id: creds.clientId, client_secret: creds.clientSecret, ...grant, redirect_uri: creds.redirectUri },
     ...(ctx.opts ? { opts: ctx.opts } : {}),
   });
   return tokenSetFromResponse(requireTokenResponse(res.data), ctx.now());
+}
+
+/** Exchange an authorization code (single use, valid 20 min). */
+export function exchangeCode(ctx: OAuthCallContext, creds: OAuthCredentials, code: string): Promise<TokenSet> {
+  return requestTokens(ctx, creds, { grant_type: 'authorization_code', code });
 }
 
 /**
@@ -64,19 +67,7 @@ export async function exchangeCode(ctx: OAuthCallContext, creds: OAuthCredential
  */
 export async function refreshTokens(ctx: OAuthCallContext, creds: OAuthCredentials, refreshToken: string): Promise<TokenSet> {
   try {
-    const res = await ctx.http.send<TokenResponse>({
-      method: 'POST',
-      url: `${trimBase(ctx.baseUrl)}/oauth2/access_token`,
-      body: {
-        client_id: creds.clientId,
-        client_secret: creds.clientSecret,
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        redirect_uri: creds.redirectUri,
-      },
-      ...(ctx.opts ? { opts: ctx.opts } : {}),
-    });
-    return tokenSetFromResponse(requireTokenResponse(res.data), ctx.now());
+    return await requestTokens(ctx, creds, { grant_type: 'refresh_token', refresh_token: refreshToken });
   } catch (e) {
     if (e instanceof AmoAuthError || e instanceof AmoValidationError) {
       throw new AmoReconnectRequiredError('refresh_rejected', e.problem?.hint ?? e.problem?.detail, { cause: e });

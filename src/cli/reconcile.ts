@@ -30,7 +30,6 @@ export function registerReconcileCommand(program: Command): void {
           db,
           key,
           logger,
-          ...(config.sandbox ? { apiBaseUrl: `http://127.0.0.1:${config.emulatorPort}` } : {}),
         });
         const since = o.since !== undefined ? Number(o.since) : undefined;
         if (since !== undefined && !Number.isInteger(since)) throw new Error('--since must be a unix time in seconds');

@@ -54,7 +54,6 @@ async function amoFor(config: Config, db: Db, o: WorkerCliOptions): Promise<AmoC
     key,
     rateLimitStore,
     client: { perSecond },
-    ...(config.sandbox ? { apiBaseUrl: `http://127.0.0.1:${config.emulatorPort}` } : {}),
   });
   return conn.amo;
 }
