@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { dedupeKey, phpUrlencode, parseWebhook } from './index.js';
+import { dedupeKey, parseWebhook } from './index.js';
+import { wire } from './testing.js';
 import type { WebhookEvent } from './index.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
-/** Decoded `key=value` lines → a percent-encoded wire body. */
-function wire(decoded: string): string {
-  return decoded
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const eq = line.indexOf('=');
-      return `${phpUrlencode(line.slice(0, eq).trim())}=${phpUrlencode(line.slice(eq + 1))}`;
-    })
-    .join('&');
-}
 
 describe('dedupeKey', () => {
   const parse = (s: string): WebhookEvent[] => parseWebhook(wire(s), FORM).events;

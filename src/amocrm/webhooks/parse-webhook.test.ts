@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseWebhook, phpUrlencode } from './index.js';
+import { wire } from './testing.js';
 import type { WebhookEvent, WebhookEventOf } from './index.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
-/** Decoded `key=value` lines (as the fact sheet prints them) → one percent-encoded wire line, PHP style. */
-function wire(decoded: string): string {
-  return decoded
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const eq = line.indexOf('=');
-      return `${phpUrlencode(line.slice(0, eq).trim())}=${phpUrlencode(line.slice(eq + 1))}`;
-    })
-    .join('&');
-}
 
 function only<E extends WebhookEvent['entity']>(events: WebhookEvent[], entity: E): WebhookEventOf<E>[] {
   return events.filter((e): e is WebhookEventOf<E> => e.entity === entity);
