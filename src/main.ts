@@ -58,6 +58,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const queue = createQueue({ db, logger });
     await queue.start();
     closers.unshift(() => queue.stop());
+    const queueDepth = async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0);
 
     // Connect: the token key, the sandbox emulator (no amoCRM credentials), THE amoCRM client, OAuth routes,
     // the `amocrm` health check, the keep-alive job; in the sandbox also the OAuth connect + setup after listen.
@@ -68,7 +69,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       metrics,
       queue,
       rateLimitStore: new PgRateLimitStore(db.db),
-      queueDepth: async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0),
+      queueDepth,
     });
     closers.unshift(() => connect.close());
     if (connect.generatedAdminToken) {
@@ -100,10 +101,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
-      queue: async () => {
-        const sizes = await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)));
-        return { ok: true, depth: sizes.reduce((a, b) => a + b, 0) };
-      },
+      queue: async () => ({ ok: true, depth: await queueDepth() }),
     };
     const deps: AppDeps = {
       config,
