@@ -18,8 +18,15 @@ module.exports = {
     {
       name: 'domains-do-not-import-wiring',
       severity: 'error',
-      from: { path: '^src/(intake|delivery|webhooks|connect|provision|db|queue)/' },
+      from: { path: '^src/(intake|delivery|webhooks|connect|provision|db|queue|analytics|dashboard)/' },
       to: { path: '^src/(http|cli|main\\.ts)' },
+    },
+    {
+      name: 'analytics-is-read-side',
+      comment: 'analytics/ only reads (its SQL lives in analytics/sql.ts); it calls no other domain.',
+      severity: 'error',
+      from: { path: '^src/analytics/' },
+      to: { path: '^src/', pathNot: ['^src/analytics/', '^src/db/'] },
     },
   ],
   options: {

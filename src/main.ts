@@ -14,6 +14,8 @@ import { createDelivery, deliveryRoutes } from './delivery/index.js';
 import { loadResolvedMap } from './provision/index.js';
 import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
 import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
+import { createDashboard } from './dashboard/index.js';
+import { amoCatalogSource } from './dashboard/amo-catalog.js';
 
 export interface Server {
   config: Config;
@@ -103,6 +105,20 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       delivery: async () => ({ ...(await delivery.health()) }),
       queue: async () => ({ ok: true, depth: await queueDepth() }),
     };
+    // Dashboard: users/sessions, the analytics API and the built front end at /dashboard (`/` redirects there).
+    const env = opts.env ?? process.env;
+    const dashboard = createDashboard({
+      db: db.db,
+      account: 'default',
+      publicUrl: config.publicUrl,
+      sandbox: config.sandbox,
+      adminEmail: env.LEADBRIDGE_ADMIN_EMAIL,
+      adminPassword: env.LEADBRIDGE_ADMIN_PASSWORD,
+      catalogSource: amoCatalogSource(connect.conn.amo),
+      health: async () => ({ amocrm: await connect.healthCheck(), queue: { depth: await queueDepth() }, delivery: await delivery.health() }),
+      onReplayed: () => delivery.wake(),
+    });
+    const firstAdmin = await dashboard.start();
     const deps: AppDeps = {
       config,
       db,
@@ -113,6 +129,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => connect.routes(ctx.requireAdmin),
         (ctx) => deliveryRoutes({ db: db.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() }),
         webhooks.routes,
+        () => dashboard.routes(),
       ],
       onLeadCaptured: () => delivery.wake(),
       dealView: (amoLeadId) => dealView(db.db, amoLeadId),
@@ -122,6 +139,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     await app.listen({ port: opts.port ?? config.port, host: opts.host ?? '0.0.0.0' });
     log.info({ port: opts.port ?? config.port, db: db.kind, sandbox: config.sandbox }, 'leadbridge started');
     const addr = app.server.address();
+    if (firstAdmin?.generatedPassword) {
+      const port = typeof addr === 'object' && addr ? addr.port : config.port;
+      process.stdout.write(
+        `\nSANDBOX dashboard: http://127.0.0.1:${port}/dashboard/  sign in as ${firstAdmin.email} / ${firstAdmin.generatedPassword}\n` +
+          `(set LEADBRIDGE_ADMIN_EMAIL + LEADBRIDGE_ADMIN_PASSWORD, or \`leadbridge users reset-password\` later)\n\n`,
+      );
+    }
     await connect.afterListen(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : config.port}`);
     connect.bindDeliveryPause(delivery);
     delivery.start();

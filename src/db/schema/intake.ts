@@ -67,7 +67,8 @@ export const leadEvents = pgTable(
     type: text('type').notNull(),
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
   },
-  (t) => [index('lead_events_lead_id_at_idx').on(t.leadId, t.at)],
+  // The second index serves analytics (delivery failures by reason over a date range).
+  (t) => [index('lead_events_lead_id_at_idx').on(t.leadId, t.at), index('lead_events_type_at_idx').on(t.type, t.at)],
 );
 
 /** Generated secrets and small settings (key → value). */

@@ -79,7 +79,12 @@ export const amoDeals = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('amo_deals_stage_idx').on(t.pipelineId, t.statusId), index('amo_deals_lead_id_idx').on(t.leadId)],
+  (t) => [
+    index('amo_deals_stage_idx').on(t.pipelineId, t.statusId),
+    index('amo_deals_lead_id_idx').on(t.leadId),
+    // Analytics (funnel, managers) select deals by creation date.
+    index('amo_deals_created_idx').on(sql`coalesce(${t.amoCreatedAt}, ${t.createdAt})`),
+  ],
 );
 
 /** Contacts and companies (kind) as amoCRM last told us. */

@@ -1,0 +1,8 @@
+// Analytics: the dashboard's read side (queries in sql.ts, routes under /api/analytics, CSV export).
+export { analyticsRoutes, AnalyticsError, dayIn } from './routes.js';
+export type { AnalyticsRouteDeps } from './routes.js';
+export { createCatalog, openStages, CATALOG_TTL_MS } from './catalog.js';
+export type { Catalog, CatalogPipeline, CatalogSource, CatalogStage } from './catalog.js';
+export { toCsv, attachment } from './csv.js';
+export type { CsvColumn } from './csv.js';
+export * as analyticsSql from './sql.js';
