@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
-import { addTestUsers, ADMIN, dashboardApp, signInAs, VIEWER, type Signed } from '../dashboard/test-harness.js';
+import { addTestUsers, ADMIN, dashboardApp, signInAs, VIEWER, type Signed } from '../../test/dashboard.js';
 import { insertAnalyticsFixture, LEAD } from './fixture.js';
 
 let tdb: TestDb;

@@ -10,7 +10,7 @@ import { createTestDb, type TestDb } from '../../test/db.js';
 import { dashboardUsers, leads } from '../db/index.js';
 import { insertAnalyticsFixture, LEAD } from '../analytics/fixture.js';
 import { addUser, ensureFirstAdmin, listUsers, resetPassword } from './index.js';
-import { addTestUsers, ADMIN, dashboardApp, NOW, signInAs, VIEWER } from './test-harness.js';
+import { addTestUsers, ADMIN, dashboardApp, NOW, signInAs, VIEWER } from '../../test/dashboard.js';
 
 let tdb: TestDb;
 let app: FastifyInstance;

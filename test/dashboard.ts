@@ -1,11 +1,11 @@
 // Test helpers for the dashboard: the app with the dashboard wired (fixed clock, a fixed amoCRM catalog), users,
 // and signing in through the real login route.
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../http/index.js';
-import type { Db } from '../db/index.js';
-import type { CatalogSource } from '../analytics/index.js';
-import { testConfig } from '../../test/config.js';
-import { addUser, createDashboard, type DashboardDeps } from './index.js';
+import { buildApp } from '../src/http/index.js';
+import type { Db } from '../src/db/index.js';
+import type { CatalogSource } from '../src/analytics/index.js';
+import { testConfig } from './config.js';
+import { addUser, createDashboard, type DashboardDeps } from '../src/dashboard/index.js';
 
 export const NOW = Date.parse('2026-03-20T12:00:00Z');
 
