@@ -45,7 +45,7 @@ describe('events', () => {
     const consumers = [consumer('a', 'a'), consumer('b', 'b'), consumer('shared', 'shared'), consumer('shared', 'shared')];
 
     const slowWriter = async () => {
-      for (let i = 0; i < 15; i++) {
+      for (let i = 0; i < 10; i++) {
         await t.db.transaction(async (tx) => {
           await emit(tx, [captured(`slow-${i}`)]);
           await pause(5 + Math.floor(random() * 40)); // holds its id while others commit after it
@@ -53,7 +53,7 @@ describe('events', () => {
       }
     };
     const fastWriter = async () => {
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 25; i++) {
         await emit(t.db, [captured(`fast-${i}`), captured(`fast-${i}-2`)]);
         await pause(Math.floor(random() * 6));
       }
@@ -64,7 +64,7 @@ describe('events', () => {
         const done = !writing;
         const n = await c.pollOnce();
         if (done && n === 0) return;
-        if (n === 0) await pause(2);
+        if (n === 0) await pause(10);
       }
     };
     const polling = consumers.map(poller);
@@ -74,7 +74,7 @@ describe('events', () => {
 
     const all = (await t.db.execute(sql`select id from domain_events order by id`)) as unknown as { rows: { id: number | string }[] };
     const ids = all.rows.map((r) => Number(r.id));
-    expect(ids).toHaveLength(15 + 80);
+    expect(ids).toHaveLength(10 + 50);
     for (const bucket of ['a', 'b', 'shared']) {
       expect([...seen[bucket]!].sort((x, y) => x - y), bucket).toEqual(ids);
     }
