@@ -43,6 +43,7 @@ afterAll(async () => {
 
 async function newPage(lang: 'ru-RU' | 'en-US' = 'ru-RU'): Promise<{ ctx: BrowserContext; page: Page }> {
   const ctx = await browser.newContext({ locale: lang, viewport: { width: 1366, height: 860 }, acceptDownloads: true, timezoneId: 'Europe/Moscow' });
+  ctx.setDefaultTimeout(90_000);
   return { ctx, page: await ctx.newPage() };
 }
 
@@ -185,7 +186,7 @@ describe('dashboard in Chromium', () => {
     } finally {
       await ctx.close();
     }
-  });
+  }, 600_000);
 
   it('viewer: no personal data on screen or in the CSV, no replay button, replay refused by the API', async () => {
     const { ctx, page } = await newPage('en-US');
@@ -212,5 +213,5 @@ describe('dashboard in Chromium', () => {
     } finally {
       await ctx.close();
     }
-  });
+  }, 300_000);
 });

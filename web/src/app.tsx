@@ -101,6 +101,7 @@ function Shell(props: { session: Session; onSignOut: () => void; path: string })
     <CatalogCtx.Provider value={catalog}>
       <div className="layout">
         <nav className="side">
+          <div className="side-inner">
           <div className="brand">{t.appName}</div>
           {NAV.map(([to, key]) => (
             <Link key={key} to={to} className={section === key ? 'nav on' : 'nav'} testId={`nav-${key}`}>
@@ -117,6 +118,7 @@ function Shell(props: { session: Session; onSignOut: () => void; path: string })
             <button className="button ghost" onClick={props.onSignOut} data-testid="sign-out">
               {t.signOut}
             </button>
+          </div>
           </div>
         </nav>
         <main>

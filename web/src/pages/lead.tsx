@@ -71,7 +71,7 @@ export function LeadPage(props: { id: string; admin: boolean }) {
               ['id', lead.id],
               [t.created, dateTime(lang, lead.createdAt)],
               [t.form, lead.formKey],
-              ...(props.admin ? ([[t.name, lead.name], [t.phone, lead.phone], [t.email, lead.email], ['message', lead.message]] as [string, unknown][]) : []),
+              ...(props.admin ? ([[t.name, lead.name], [t.phone, lead.phone], [t.email, lead.email], [t.message, lead.message]] as [string, unknown][]) : []),
               ...flat,
               [t.consent, lead.consent ? `${lead.consent.given ? t.yes : t.no}${lead.consent.text_version ? ` (${String(lead.consent.text_version)})` : ''}` : '—'],
               [t.attempts, lead.attempts],
