@@ -70,10 +70,11 @@ async function consumeState(deps: FlowDeps, state: string, expiresAt: number): P
   }
 }
 
-async function checkState(deps: FlowDeps, state: string | undefined): Promise<void> {
+/** `consume`: the callback carries a code, so the state is spent (a denial only reads it: nothing is granted). */
+async function checkState(deps: FlowDeps, state: string | undefined, consume: boolean): Promise<void> {
   if (!state) throw new ConnectError('STATE_INVALID', 400, 'the callback has no state: start again from the install link');
   const check = verifyState(state, deps.key, deps.conn.now());
-  if (check.ok && check.payload.purpose === 'amo_connect') return consumeState(deps, state, check.expiresAt);
+  if (check.ok && check.payload.purpose === 'amo_connect') return consume ? consumeState(deps, state, check.expiresAt) : undefined;
   if (!check.ok && check.reason === 'expired') {
     throw new ConnectError('STATE_EXPIRED', 400, 'the install link has expired: open it again and approve within 15 minutes');
   }
@@ -126,11 +127,14 @@ function accountIdOf(tokens: TokenSet): number | null {
 /** GET callback with a code: verify, exchange, store. Returns the new status. */
 export async function completeCallback(deps: FlowDeps, q: CallbackQuery): Promise<ConnectionStatus> {
   if (q.error) {
-    await checkState(deps, q.state);
+    await checkState(deps, q.state, false);
     throw new ConnectError('ACCESS_DENIED', 400, 'access was not granted in amoCRM (the request was declined): open the install link again and press "Allow"');
   }
-  await checkState(deps, q.state);
-  if (!q.code) throw new ConnectError('CODE_MISSING', 400, 'the callback has no authorization code');
+  if (!q.code) {
+    await checkState(deps, q.state, false);
+    throw new ConnectError('CODE_MISSING', 400, 'the callback has no authorization code');
+  }
+  await checkState(deps, q.state, true);
   const host = await checkReferer(deps, q.referer);
   const oauth = requireOAuth(deps);
   let tokens: TokenSet;
