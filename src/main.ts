@@ -13,6 +13,7 @@ import { ConnectError, startConnect, type ConnectRuntime } from './connect/index
 import { createDelivery, deliveryRoutes } from './delivery/index.js';
 import { loadResolvedMap } from './provision/index.js';
 import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
+import { createCapture } from './capture/index.js';
 import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { amoCatalogSource } from './dashboard/amo-catalog.js';
@@ -57,7 +58,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const metrics = createMetricsRegistry();
     collectDefaultMetrics({ register: metrics, prefix: 'leadbridge_' });
 
-    const queue = createQueue({ db, logger });
+    const queue = createQueue({ db, logger, tasks: QUEUE_TASKS });
     await queue.start();
     closers.unshift(() => queue.stop());
     const queueDepth = async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0);
@@ -100,6 +101,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger: logger.child({ module: 'webhooks' }),
     });
     closers.unshift(() => webhooks.processor.stop());
+    // Capture: widget.js + public form definitions, the /l/* landing pages, Tilda/generic/Google Ads/Meta hooks.
+    const capture = createCapture({ config, logger: logger.child({ module: 'capture' }) });
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
@@ -129,6 +132,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => connect.routes(ctx.requireAdmin),
         (ctx) => deliveryRoutes({ db: db.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() }),
         webhooks.routes,
+        (ctx) => capture.routes(ctx),
         () => dashboard.routes(),
       ],
       onLeadCaptured: () => delivery.wake(),

@@ -12,11 +12,11 @@ import type { Registry } from 'prom-client';
 import qs from 'qs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { intakeRoutes, type IntakeDeps } from '../intake/index.js';
+import { createLeadIntake, intakeRoutes, type IntakeDeps, type LeadIntake } from '../intake/index.js';
 import { createAdminGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
-import { errorHandler, HttpProblem, notFoundHandler } from './problem.js';
+import { clientErrorHandler, errorHandler, HttpProblem, notFoundHandler, problemOnSend } from './problem.js';
 
 export type AdminGuard = ReturnType<typeof createAdminGuard>;
 
@@ -24,6 +24,8 @@ export type AdminGuard = ReturnType<typeof createAdminGuard>;
 export interface RouteContext {
   requireAdmin: AdminGuard;
   metrics: Registry;
+  /** The one intake every capture surface stores its leads through (same validation, dedup, spam rules). */
+  intake: LeadIntake;
 }
 
 export interface AppDeps {
@@ -65,6 +67,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false },
     // One line per request (below) instead of Fastify's two ("incoming request" + "request completed").
     logController: new LogController({ disableRequestLogging: true }),
+    // Requests Node's parser refuses (400/414/431/408) are answered as problem+json too.
+    clientErrorHandler,
+    // A URL Fastify cannot decode (FST_ERR_BAD_URL) goes through the same handler instead of Fastify's JSON.
+    frameworkErrors: (err, req, reply) => {
+      errorHandler(err, req, reply);
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -73,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', String(req.id));
   });
+  app.addHook('onSend', problemOnSend);
   if (deps.logger) {
     // The route pattern, not the URL: paths can carry secrets (webhook URLs) and queries personal data.
     app.addHook('onResponse', async (req, reply) => {
@@ -113,8 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const [key, f] of Object.entries(config.forms)) {
     forms[key] = { honeypot: f.honeypot, extraFields: [...Object.keys(f.fields), ...f.extraFields] };
   }
-  await app.register(
-    intakeRoutes({
+  const intakeDeps: IntakeDeps = {
       db: deps.db.db,
       defaultCountry: config.defaultCountry,
       forms,
@@ -129,8 +137,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}),
       ...(deps.dealView ? { dealView: deps.dealView } : {}),
-    }),
-  );
+  };
+  const intake = createLeadIntake(intakeDeps);
+  await app.register(intakeRoutes({ ...intakeDeps, intake }));
   await app.register(
     healthRoutes({
       pingDb: () => deps.db.ping(),
@@ -140,7 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
   );
   await app.register(metricsRoutes(metrics));
-  const ctx: RouteContext = { requireAdmin, metrics };
+  const ctx: RouteContext = { requireAdmin, metrics, intake };
   for (const factory of deps.extraRoutes ?? []) await app.register(factory(ctx));
   return app;
 }
