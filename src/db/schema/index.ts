@@ -4,4 +4,5 @@ export * from './webhooks.js';
 export * from './connect.js';
 export * from './provision.js';
 export * from './delivery.js';
+export * from './events.js';
 export * from './routing.js';
