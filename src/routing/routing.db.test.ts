@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGERS, MANAGER2_USER_ID, MANAGER_USER_ID } from '../amocrm-emulator/index.js';
 import { startHarness, type Harness } from '../delivery/test-harness.js';
 import { buildApp } from '../http/index.js';
+import { RoutingSectionSchema } from './config.js';
 import { createRouting } from './service.js';
 
 let h: Harness;
@@ -128,5 +129,19 @@ describe('take-up deadline', () => {
     expect(await routing.takeUpOnce()).toMatchObject({ reassigned: 0, taken: 0 }); // only the unsynced deals of other tests are looked at
     expect(h.emuState().tasks.filter((t: any) => t.entity_id === v.amo_lead_id)).toHaveLength(1);
     expect(await h.metrics.metrics()).toMatch(/leadbridge_routing_reassigned_total\{rule="default"\} 1/);
+  });
+});
+
+describe('doctor checks', () => {
+  it('every configured manager exists and is active in amoCRM', async () => {
+    const config = RoutingSectionSchema.parse({ managers: { anna: { user: anna.email }, gleb: { user: 'gleb@demo.example' }, ghost: { user: 'ghost@demo.example' }, one: MANAGER_USER_ID }, rules: [{ name: 'r', pool: ['anna', 'gleb', 'ghost', 'one'] }] });
+    const checks = await createRouting({ db: h.tdb.db, amo: h.amo, config }).checks();
+    expect(checks.map((c) => [c.name, c.ok, c.detail])).toEqual([
+      ['routing manager anna', true, `Анна Смирнова (#${anna.id}) active`],
+      ['routing manager gleb', false, 'Глеб Орлов (#8000007) is deactivated in amoCRM'],
+      ['routing manager ghost', false, '"ghost@demo.example" is not an amoCRM user'],
+      ['routing manager one', true, `Manager One (#${MANAGER_USER_ID}) active`],
+    ]);
+    expect(checks.filter((c) => !c.ok).every((c) => (c.fix ?? '').length > 0)).toBe(true);
   });
 });
