@@ -36,8 +36,9 @@ async function delivered(id: string): Promise<Record<string, any>> {
     return v.status === 'delivered' ? v : undefined;
   });
 }
-const deal = (amoLeadId: number) => h.emuState().leads.find((l) => l.id === amoLeadId);
-const noteOf = (amoLeadId: number) => h.waitFor(() => h.emuState().notes.find((n: any) => n.entity_id === amoLeadId)?.params?.text as string | undefined);
+const state = () => h.emu.control.state() as unknown as Record<'leads' | 'notes' | 'tasks' | 'pipelines', any[]>;
+const deal = (amoLeadId: number) => state().leads.find((l) => l.id === amoLeadId);
+const noteOf = (amoLeadId: number) => h.waitFor(() => state().notes.find((n: any) => n.entity_id === amoLeadId)?.params?.text as string | undefined);
 
 describe('routing through delivery', () => {
   it('records the decision with its reason: in GET /api/leads/:id and in the deal note', async () => {
@@ -90,7 +91,7 @@ describe('take-up deadline', () => {
     const firstStage = new Map([v, moved].map((x) => [x.amo_lead_id as number, deal(x.amo_lead_id).status_id as number]));
     // A manager takes Gus's deal into work (moves it to the next stage) before the deadline.
     const gus = deal(moved.amo_lead_id);
-    const next = h.emuState().pipelines.find((p: any) => p.id === gus.pipeline_id)._embedded.statuses.find((s: any) => s.id !== gus.status_id && s.type === 0 && ![142, 143].includes(s.id));
+    const next = state().pipelines.find((p: any) => p.id === gus.pipeline_id)._embedded.statuses.find((s: any) => s.id !== gus.status_id && s.type === 0 && ![142, 143].includes(s.id));
     h.emu.control.moveLead(gus.id, gus.pipeline_id, next.id);
 
     let clock = Date.now() + 31 * 60_000;
@@ -115,7 +116,7 @@ describe('take-up deadline', () => {
     const to = from === anna.id ? boris.id : anna.id;
     expect(deal(v.amo_lead_id).responsible_user_id).toBe(to);
     expect(deal(moved.amo_lead_id).responsible_user_id).toBe(moved.routing.user_id);
-    const tasks = h.emuState().tasks.filter((t: any) => t.entity_id === v.amo_lead_id);
+    const tasks = state().tasks.filter((t: any) => t.entity_id === v.amo_lead_id);
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({ responsible_user_id: to, entity_type: 'leads' });
     expect(tasks[0].text).toContain('не взял его в работу за 30 мин');
@@ -127,7 +128,7 @@ describe('take-up deadline', () => {
     // Once per deadline: later runs leave it alone.
     clock += 60 * 60_000;
     expect(await routing.takeUpOnce()).toMatchObject({ reassigned: 0, taken: 0 }); // only the unsynced deals of other tests are looked at
-    expect(h.emuState().tasks.filter((t: any) => t.entity_id === v.amo_lead_id)).toHaveLength(1);
+    expect(state().tasks.filter((t: any) => t.entity_id === v.amo_lead_id)).toHaveLength(1);
     expect(await h.metrics.metrics()).toMatch(/leadbridge_routing_reassigned_total\{rule="default"\} 1/);
   });
 });
