@@ -158,10 +158,14 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
   // 3b. Managers: routing decides per lead and records why (a retried lead keeps its first decision).
   if (ctx.route && queue.length > 0) {
     try {
-      const routed = await ctx.route(queue.filter((l) => l.responsibleUserId === null), { contactIds: known, opts: ctx.requestOpts });
+      // Leads recovered by lookup were routed before their deal was made: their first decision comes back.
+      const recovered = batch.filter((l) => l.responsibleUserId === null && delivered.some((d) => d.leadId === l.id));
+      const routed = await ctx.route([...queue.filter((l) => l.responsibleUserId === null), ...recovered], { contactIds: known, opts: ctx.requestOpts });
       for (const [id, r] of routed) {
         const lead = queue.find((l) => l.id === id);
         if (lead) lead.responsibleUserId = r.userId;
+        const d = delivered.find((x) => x.leadId === id);
+        if (d && d.responsibleUserId === null) d.responsibleUserId = r.userId;
         routeNotes.set(id, r.note);
       }
     } catch (e) {
