@@ -2,6 +2,7 @@
 // snake_case in the file, camelCase in the typed Config. Documented in docs/configuration.md.
 import { z } from 'zod';
 import { RoutingSectionSchema } from '../routing/index.js';
+import { CaptureFormSchema } from './capture-schema.js';
 import { ProvisionSpecSchema } from './provision-spec.js';
 import { CONTACT_LOOKUPS } from './types.js';
 
@@ -32,6 +33,8 @@ const FormSchema = z
     extra_fields: z.array(z.string().min(1).max(64)).default([]),
     note: z.boolean().default(true),
     honeypot: z.string().min(1).max(64).optional(),
+    // Capture: widget definition, allowed origins, source adapters (capture-schema.ts, docs/capture.md).
+    ...CaptureFormSchema,
   })
   .strict();
 

@@ -3,6 +3,7 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { readEnv } from './env.js';
+import { toCaptureConfig } from './capture-schema.js';
 import { FileConfigSchema, type FileConfigParsed } from './file-schema.js';
 import type { Config, FormConfig } from './types.js';
 
@@ -35,7 +36,7 @@ function readFile(path: string, problems: string[]): { data: unknown; found: boo
   return { data: doc.toJS() ?? {}, found: true };
 }
 
-function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneypot: string): FormConfig {
+function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneypot: string, env: NodeJS.ProcessEnv, problems: string[]): FormConfig {
   const form: FormConfig = {
     key,
     title: f.title ?? key,
@@ -49,6 +50,8 @@ function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneyp
   };
   if (f.pipeline !== undefined) form.pipeline = f.pipeline;
   if (f.stage !== undefined) form.stage = f.stage;
+  const capture = toCaptureConfig(f, env, `forms.${key}`, problems);
+  if (capture) form.capture = capture;
   return form;
 }
 
@@ -75,7 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
 
   const f = parsed.data;
   const forms: Record<string, FormConfig> = {};
-  for (const [key, form] of Object.entries(f.forms)) forms[key] = toForm(key, form, f.intake.honeypot);
+  for (const [key, form] of Object.entries(f.forms)) forms[key] = toForm(key, form, f.intake.honeypot, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   const a = e.amocrm;
   const config: Config = {
     port: e.port,
