@@ -8,6 +8,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { parseWebhook, WebhookParseError, type ParsedWebhook } from '../amocrm/webhooks/index.js';
 import type { Database } from '../db/index.js';
 import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
+import { outOfRange } from './ranges.js';
 import { secretFrom, secretMatches } from './secret.js';
 import type { WebhookLogger, WebhookSource } from './types.js';
 
@@ -94,16 +95,14 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
         m?.received.inc({ result });
         m?.ack.observe(Number(process.hrtime.bigint() - started) / 1e9);
       };
-      if (!secretMatches(secretFrom(req.params, req.query, req.headers['x-webhook-secret']), deps.source.webhookSecret)) {
-        done('unauthorized');
-        return sendProblem(reply, req, 401, 'WEBHOOK_SECRET_INVALID', 'missing or wrong webhook secret');
-      }
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const body = raw.toString('utf8');
       const contentType = req.headers['content-type'] ?? null;
       let parsed: ParsedWebhook;
       try {
         parsed = parseWebhook(raw, contentType ?? undefined, { maxBodyBytes: bodyLimit });
+        const range = outOfRange(parsed);
+        if (range) throw new WebhookParseError('OUT_OF_RANGE', range);
       } catch (err) {
         const code = err instanceof WebhookParseError ? err.code : 'MALFORMED';
         const message = err instanceof Error ? err.message : 'unparsable body';
@@ -140,7 +139,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
       tags: ['webhooks'],
       summary: 'amoCRM webhook receiver (form-urlencoded or JSON body; secret in the path, ?secret= or X-Webhook-Secret)',
     };
-    const opts = { logLevel: 'warn' as const, bodyLimit, schema };
+    // The secret is checked before the body is read: a stranger's oversized or malformed body gets the same 401.
+    const checkSecret = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+      if (secretMatches(secretFrom(req.params, req.query, req.headers['x-webhook-secret']), deps.source.webhookSecret)) return undefined;
+      m?.received.inc({ result: 'unauthorized' });
+      return sendProblem(reply, req, 401, 'WEBHOOK_SECRET_INVALID', 'missing or wrong webhook secret');
+    };
+    const opts = { logLevel: 'warn' as const, bodyLimit, schema, onRequest: checkSecret };
     app.post('/api/webhooks/amo/:secret', opts, handler);
     app.post('/api/webhooks/amo', opts, handler);
   };
