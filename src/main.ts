@@ -15,6 +15,7 @@ import { loadResolvedMap } from './provision/index.js';
 import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
 import { createCapture } from './capture/index.js';
 import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
+import { createRouting } from './routing/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { amoCatalogSource } from './dashboard/amo-catalog.js';
 
@@ -39,7 +40,7 @@ export interface StartOptions {
   host?: string;
 }
 
-const QUEUE_TASKS: TaskName[] = ['amo_keep_alive', 'reconcile_amo'];
+const QUEUE_TASKS: TaskName[] = ['amo_keep_alive', 'reconcile_amo', 'routing_take_up'];
 
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const config = loadConfig(opts.env ?? process.env, opts.configPath ? { configPath: opts.configPath } : {});
@@ -79,6 +80,15 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       config.adminToken = connect.generatedAdminToken;
       process.stdout.write(`\nSANDBOX admin token (LEADBRIDGE_ADMIN_TOKEN is unset): ${connect.generatedAdminToken}\n\n`);
     }
+    // Routing: the manager per lead (rules, rotation shared through the database), recorded with its reasons;
+    // the take-up deadline job reassigns deals left in their first stage.
+    const routing = createRouting({
+      db: db.db,
+      amo: connect.conn.amo,
+      config: config.routing,
+      logger,
+      metrics,
+    });
     // Delivery: the outbox worker over THE amoCRM client; started after listen (and the sandbox's setup), held by
     // connect while the connection is unusable, woken by intake, stopped before the queue and the database.
     const delivery = createDelivery({
@@ -89,6 +99,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger,
       metrics,
       options: { contactLookup: config.delivery.contactLookup },
+      route: (leads, ctx) => routing.route(leads, ctx),
     });
     closers.unshift(() => delivery.stop());
     // Webhooks: amoCRM webhooks stored raw and acked at once, applied by the processor, repaired by reconciliation
@@ -137,6 +148,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ],
       onLeadCaptured: () => delivery.wake(),
       dealView: (amoLeadId) => dealView(db.db, amoLeadId),
+      routingView: (leadId) => routing.view(leadId),
     };
     const app = await buildApp(deps);
     closers.unshift(() => app.close());
@@ -162,6 +174,16 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       }
     });
     if (config.reconcileCron) await queue.schedule('reconcile_amo', config.reconcileCron, {});
+    if (routing.takeUpEnabled) {
+      await queue.work('routing_take_up', async () => {
+        try {
+          await routing.takeUpOnce();
+        } catch (err) {
+          log.warn({ err }, 'take-up check failed; the next run retries');
+        }
+      });
+      await queue.schedule('routing_take_up', '* * * * *', {});
+    }
 
     let closing: Promise<void> | undefined;
     const close = () =>

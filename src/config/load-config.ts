@@ -94,7 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     amocrm: a,
     sandbox: !(a.longLivedToken || a.accessToken || a.refreshToken || (a.clientId && a.clientSecret)),
     forms,
-    routing: { users: f.routing.users },
+    routing: f.routing,
     delivery: {
       batchSize: f.delivery.batch_size,
       maxAttempts: f.delivery.max_attempts,

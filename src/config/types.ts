@@ -1,4 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
+import type { RoutingConfig } from '../routing/index.js';
 import type { CaptureFormConfig } from './capture-schema.js';
 import type { ProvisionSpec } from './provision-spec.js';
 
@@ -69,7 +70,8 @@ export interface Config {
   /** True when no amoCRM credentials are configured: leads go to the built-in emulator. */
   sandbox: boolean;
   forms: Record<string, FormConfig>;
-  routing: { users: number[] };
+  /** Manager routing (`routing:`), validated and normalised (docs/routing.md). */
+  routing: RoutingConfig;
   delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number; contactLookup: ContactLookup };
   cors: { origins: string[] };
   rateLimit: { perIpPerMinute: number };

@@ -5,4 +5,5 @@ export * from './connect.js';
 export * from './provision.js';
 export * from './delivery.js';
 export * from './events.js';
+export * from './routing.js';
 export * from './dashboard.js';
