@@ -7,6 +7,7 @@ import { registerSetupCommand } from './setup.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerReplayCommand } from './replay.js';
 import { registerWorkerCommand } from './worker.js';
+import { registerWebhookUrlCommand } from './webhook-url.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,5 +19,6 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerReplayCommand(program);
   registerWorkerCommand(program);
+  registerWebhookUrlCommand(program);
   return program;
 }
