@@ -13,7 +13,7 @@ import qs from 'qs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { intakeRoutes, type IntakeDeps } from '../intake/index.js';
-import { createAdminGuard } from './auth.js';
+import { createAdminGuard, createTokenGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
 import { errorHandler, HttpProblem, notFoundHandler } from './problem.js';
@@ -115,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     intakeRoutes({
       db: deps.db.db,
       defaultCountry: config.defaultCountry,
+      defaultForm: config.defaultForm,
       forms,
       honeypot: config.intake.honeypot,
       requireAdmin,
@@ -137,7 +138,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.healthChecks ? { checks: deps.healthChecks } : {}),
     }),
   );
-  await app.register(metricsRoutes(metrics));
+  await app.register(
+    metricsRoutes(metrics, createTokenGuard([config.metricsToken, config.adminToken], 'GET /metrics needs "Authorization: Bearer <LEADBRIDGE_METRICS_TOKEN>" (or the admin token)')),
+  );
   const ctx: RouteContext = { requireAdmin, metrics };
   for (const factory of deps.extraRoutes ?? []) await app.register(factory(ctx));
   return app;

@@ -12,7 +12,7 @@ import { IntakeError } from './errors.js';
 import { createLeadWriter, type LeadWriterOptions } from './lead-writer.js';
 import { LeadBodySchema, LeadViewSchema, AcceptedSchema, CrmAliasBodySchema } from './schemas.js';
 import { getLead, listLeadEvents } from './sql.js';
-import { validateLead, type ValidateContext } from './validate.js';
+import { inferSource, validateLead, type ValidateContext } from './validate.js';
 
 export interface IntakeFormInfo {
   honeypot: string;
@@ -24,6 +24,8 @@ export interface IntakeDeps {
   defaultCountry: CountryCode;
   /** Configured forms (key → honeypot/extra field names). Empty = any form key is accepted. */
   forms: Record<string, IntakeFormInfo>;
+  /** The form of leads naming none (config `default_form`; default "default"). */
+  defaultForm?: string;
   /** Honeypot field for forms not in `forms` (default `website`). */
   honeypot?: string;
   /** Guards admin routes (401 when the bearer token is missing or wrong). */
@@ -115,6 +117,7 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
         extraFieldsFor: (form) => deps.forms[form]?.extraFields ?? [],
         ip: req.ip,
         now,
+        ...(deps.defaultForm ? { defaultForm: deps.defaultForm } : {}),
         ...extra,
       };
       if (typeof header === 'string') ctx.headerIdempotencyKey = header;
@@ -122,6 +125,11 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
       if (!result.ok) {
         counter?.inc({ form: 'invalid', result: 'rejected' });
         throw new IntakeError('VALIDATION_FAILED', 422, 'the lead has invalid fields', result.errors);
+      }
+      if (result.lead.extra.source === undefined && ctx.extraFieldsFor(result.lead.formKey).includes('source')) {
+        const referer = req.headers.referer;
+        const source = inferSource(result.lead, typeof referer === 'string' ? referer : undefined);
+        if (source) result.lead.extra.source = source;
       }
       const meta = { ip: req.ip, requestId: String(req.id) } as { ip: string; requestId: string; userAgent?: string };
       const ua = req.headers['user-agent'];
@@ -168,7 +176,9 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
         const body = req.body as unknown;
         if (body === null || typeof body !== 'object' || Array.isArray(body)) return submit(req, reply, body);
         const { direction, ...rest } = body as Record<string, unknown>;
-        const mapped: Record<string, unknown> = { ...rest, form: 'fitzone' };
+        // The FitZone form when configured (or with no forms at all), else the config's default form.
+        const form = deps.forms.fitzone || knownForms.length === 0 ? 'fitzone' : (deps.defaultForm ?? 'default');
+        const mapped: Record<string, unknown> = { ...rest, form };
         if (direction !== undefined) {
           const extra = typeof rest.extra === 'object' && rest.extra !== null ? (rest.extra as Record<string, unknown>) : {};
           mapped.extra = { ...extra, direction };

@@ -30,6 +30,8 @@ export interface ValidateContext {
   headerIdempotencyKey?: string;
   ip?: string;
   now: () => number;
+  /** The form of a lead naming none (config `default_form`; default "default"). */
+  defaultForm?: string;
   /** Skip the unknown-form check (fixed aliases such as /api/crm). */
   allowUnknownForm?: boolean;
 }
@@ -185,7 +187,7 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
   if (nul.length > 0) {
     return { ok: false, errors: nul.map((field) => ({ field, code: 'NUL_CHARACTER', message: `${field} contains a NUL character` })) };
   }
-  const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? 'default';
+  const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? ctx.defaultForm ?? 'default';
   if (!FORM_KEY.test(formKey)) {
     errors.push({ field: 'form', code: 'FORM_INVALID', message: 'form must be lower-case letters, digits, - and _' });
   } else if (!ctx.allowUnknownForm && ctx.knownForms.length > 0 && !ctx.knownForms.includes(formKey)) {
@@ -253,4 +255,22 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
     } else lead.raw[k] = v;
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, lead };
+}
+
+/**
+ * The lead's `source` when the site sent none (FitZone's "Источник"): utm_source, else the referrer's host (the body's
+ * `referrer`, then the Referer header). Only for forms that declare a `source` value.
+ */
+export function inferSource(lead: LeadInput, refererHeader: string | undefined): string | undefined {
+  const utm = lead.attribution.utm_source;
+  if (typeof utm === 'string' && utm) return utm;
+  for (const ref of [lead.attribution.referrer, refererHeader]) {
+    if (typeof ref !== 'string' || !ref) continue;
+    try {
+      return new URL(ref).hostname || undefined;
+    } catch {
+      // not a URL: try the next one
+    }
+  }
+  return undefined;
 }
