@@ -4,3 +4,4 @@ export * from './webhooks.js';
 export * from './connect.js';
 export * from './provision.js';
 export * from './delivery.js';
+export * from './events.js';

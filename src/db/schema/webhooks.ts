@@ -1,5 +1,5 @@
 // Webhook sync tables: raw deliveries (inbox), per-event dedupe keys, local amoCRM deal/contact state, the
-// stage history, the domain_events outbox other modules consume, and the reconciliation cursors.
+// stage history and the reconciliation cursors (domain_events lives in events.ts).
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
@@ -112,26 +112,6 @@ export const amoDealStages = pgTable(
   (t) => [index('amo_deal_stages_lead_entered_idx').on(t.amoLeadId, t.enteredAt)],
 );
 
-/**
- * The outbox other modules (follow-ups, routing, analytics) consume: written in the same transaction as the
- * state change. Consumers mark `processed_at` (or keep their own cursor on `id`).
- */
-export const domainEvents = pgTable(
-  'domain_events',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    type: text('type').notNull(),
-    amoLeadId: bigint('amo_lead_id', { mode: 'number' }),
-    leadId: uuid('lead_id'),
-    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
-    /** When it happened in amoCRM (updated_at), not when we learnt it. */
-    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    processedAt: timestamp('processed_at', { withTimezone: true }),
-  },
-  (t) => [index('domain_events_unprocessed_idx').on(t.processedAt, t.id), index('domain_events_type_idx').on(t.type, t.id)],
-);
-
 /** Reconciliation cursors (name → last amoCRM event created_at seen). */
 export const amoSyncCursors = pgTable(
   'amo_sync_cursors',
@@ -149,4 +129,3 @@ export type AmoDealRow = typeof amoDeals.$inferSelect;
 export type NewAmoDealRow = typeof amoDeals.$inferInsert;
 export type AmoContactRow = typeof amoContacts.$inferSelect;
 export type AmoDealStageRow = typeof amoDealStages.$inferSelect;
-export type DomainEventRow = typeof domainEvents.$inferSelect;

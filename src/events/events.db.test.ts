@@ -1,0 +1,164 @@
+// Two writers (one with artificially slow transactions) and two consumers: every event is seen once by each,
+// in (tx, id) order, even when a writer that took a smaller id commits after one that took a larger id.
+import { sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDb, type TestDb } from '../../test/db.js';
+import { createConsumer, emit, type DomainEvent } from './index.js';
+
+let t: TestDb;
+beforeEach(async () => {
+  t = await createTestDb();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+/** A small seeded PRNG (mulberry32) so the interleaving is reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const captured = (form: string) => ({ type: 'lead.captured' as const, payload: { form } });
+
+describe('events', () => {
+  it('each consumer sees every event exactly once with a slow concurrent writer', async () => {
+    const random = rng(20261201);
+    const seen: Record<string, number[]> = { a: [], b: [], shared: [] };
+    const consumer = (name: string, bucket: string) =>
+      createConsumer({
+        db: t.db,
+        name,
+        types: ['lead.captured'],
+        batchSize: 7,
+        handle: async (_tx, events: DomainEvent<'lead.captured'>[]) => {
+          seen[bucket]!.push(...events.map((e) => e.id));
+        },
+      });
+    // Two independent consumers, and one consumer name run by two "processes" (they must share the work).
+    const consumers = [consumer('a', 'a'), consumer('b', 'b'), consumer('shared', 'shared'), consumer('shared', 'shared')];
+
+    const slowWriter = async () => {
+      for (let i = 0; i < 10; i++) {
+        await t.db.transaction(async (tx) => {
+          await emit(tx, [captured(`slow-${i}`)]);
+          await pause(5 + Math.floor(random() * 40)); // holds its id while others commit after it
+        });
+      }
+    };
+    const fastWriter = async () => {
+      for (let i = 0; i < 25; i++) {
+        await emit(t.db, [captured(`fast-${i}`), captured(`fast-${i}-2`)]);
+        await pause(Math.floor(random() * 6));
+      }
+    };
+    let writing = true;
+    const poller = async (c: (typeof consumers)[number]) => {
+      for (;;) {
+        const done = !writing;
+        const n = await c.pollOnce();
+        if (done && n === 0) return;
+        if (n === 0) await pause(10);
+      }
+    };
+    const polling = consumers.map(poller);
+    await Promise.all([slowWriter(), fastWriter()]);
+    writing = false;
+    await Promise.all(polling);
+
+    const all = (await t.db.execute(sql`select id from domain_events order by id`)) as unknown as { rows: { id: number | string }[] };
+    const ids = all.rows.map((r) => Number(r.id));
+    expect(ids).toHaveLength(10 + 50);
+    for (const bucket of ['a', 'b', 'shared']) {
+      expect([...seen[bucket]!].sort((x, y) => x - y), bucket).toEqual(ids);
+    }
+  });
+
+  it('does not read past a running transaction that took a smaller id, then delivers both in order', async () => {
+    const c = createConsumer({ db: t.db, name: 'ordered', types: ['lead.captured'], handle: async () => undefined });
+    const got: string[] = [];
+    const reader = createConsumer({
+      db: t.db,
+      name: 'ordered-reader',
+      types: ['lead.captured'],
+      handle: async (_tx, events: DomainEvent<'lead.captured'>[]) => {
+        got.push(...events.map((e) => e.payload.form));
+      },
+    });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let slowStarted!: () => void;
+    const started = new Promise<void>((r) => (slowStarted = r));
+    const slow = t.db.transaction(async (tx) => {
+      await emit(tx, [captured('first-id')]);
+      slowStarted();
+      await held;
+    });
+    await started;
+    if (t.kind === 'postgres') {
+      // Another writer commits a larger id while the first is still open: it must not be read yet.
+      await emit(t.db, [captured('second-id')]);
+      expect(await reader.pollOnce()).toBe(0);
+      release();
+      await slow;
+    } else {
+      // PGlite is one session: the second writer queues behind the open transaction by construction.
+      release();
+      await slow;
+      await emit(t.db, [captured('second-id')]);
+    }
+    expect(await reader.pollOnce()).toBe(2);
+    expect(got).toEqual(['first-id', 'second-id']);
+    expect(await c.pollOnce()).toBe(2);
+    expect(await reader.pollOnce()).toBe(0);
+  });
+
+  it('a failing handler leaves the cursor where it was; the batch is applied on the next poll', async () => {
+    await emit(t.db, [captured('x'), captured('y')]);
+    let fail = true;
+    const got: string[] = [];
+    const c = createConsumer({
+      db: t.db,
+      name: 'flaky',
+      types: ['lead.captured'],
+      handle: async (tx, events: DomainEvent<'lead.captured'>[]) => {
+        await emit(tx, [{ type: 'lead.dead', payload: { reason: 'side effect in the same transaction' } }]);
+        if (fail) throw new Error('boom');
+        got.push(...events.map((e) => e.payload.form));
+      },
+    });
+    await expect(c.pollOnce()).rejects.toThrow('boom');
+    const dead = (await t.db.execute(sql`select count(*)::int as n from domain_events where type = 'lead.dead'`)) as unknown as { rows: { n: number }[] };
+    expect(dead.rows[0]!.n).toBe(0);
+    fail = false;
+    expect(await c.pollOnce()).toBe(2);
+    expect(got).toEqual(['x', 'y']);
+  });
+
+  it('start() applies events as they come and stop() ends the loop', async () => {
+    const got: string[] = [];
+    const c = createConsumer({
+      db: t.db,
+      name: 'looping',
+      types: ['lead.captured'],
+      pollMs: 20,
+      handle: async (_tx, events: DomainEvent<'lead.captured'>[]) => {
+        got.push(...events.map((e) => e.payload.form));
+      },
+    });
+    c.start();
+    await emit(t.db, [captured('one')]);
+    c.wake();
+    await expect.poll(() => got, { timeout: 20_000 }).toEqual(['one']);
+    await c.stop();
+    await emit(t.db, [captured('two')]);
+    await pause(100);
+    expect(got).toEqual(['one']);
+  });
+});

@@ -1,0 +1,58 @@
+// The typed map of every domain event: name → payload. One line per event; writers and consumers share it.
+// Payload keys are snake_case (they are stored as jsonb and read by SQL as well as by code).
+
+type Stage = { pipeline_id: number | null; status_id: number | null };
+
+export interface DomainEvents {
+  /** Intake stored a lead (not spam). */
+  'lead.captured': { form: string; source?: string | null };
+  /** Delivery created the lead's deal (and contact) in amoCRM. */
+  'lead.delivered': { amo_lead_id: number; amo_contact_id: number | null; responsible_user_id: number | null };
+  /** Delivery gave up on the lead (it needs an operator's replay). */
+  'lead.dead': { reason: string };
+  /** A deal appeared in amoCRM (ours or a manager's). */
+  'deal.created': Stage & { responsible_user_id: number | null; source?: string };
+  /** The deal moved to another stage (or pipeline). */
+  'deal.stage_changed': { from: Stage; to: Stage };
+  'deal.responsible_changed': { from: number | null; to: number | null };
+  'deal.price_changed': { from: number | null; to: number | null };
+  /** Mapped custom fields changed (keys from config). */
+  'deal.fields_changed': { keys: string[] };
+  'deal.won': Stage & { price: number | null };
+  'deal.lost': Stage;
+  'deal.deleted': Record<string, never>;
+  'deal.restored': Stage;
+  /** A contact or company was added or changed in amoCRM. */
+  'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[] };
+  'contact.deleted': { amo_contact_id: number; kind: string };
+}
+
+export type EventName = keyof DomainEvents;
+
+/** An event as a consumer receives it. */
+export interface DomainEvent<K extends EventName = EventName> {
+  id: number;
+  /** The writer's transaction id (xid8, decimal). Events are read in (txId, id) order. */
+  txId: string;
+  account: string;
+  type: K;
+  payload: DomainEvents[K];
+  leadId: string | null;
+  amoLeadId: number | null;
+  occurredAt: Date;
+  createdAt: Date;
+}
+
+/** What a writer hands to `emit`. */
+export type NewEvent = {
+  [K in EventName]: {
+    type: K;
+    payload: DomainEvents[K];
+    /** Default 'default' (one account per install today). */
+    account?: string;
+    leadId?: string | null;
+    amoLeadId?: number | null;
+    /** Default: now. */
+    occurredAt?: Date;
+  };
+}[EventName];
