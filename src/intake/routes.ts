@@ -176,9 +176,7 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
         const body = req.body as unknown;
         if (body === null || typeof body !== 'object' || Array.isArray(body)) return submit(req, reply, body);
         const { direction, ...rest } = body as Record<string, unknown>;
-        // The FitZone form when configured (or with no forms at all), else the config's default form.
-        const form = deps.forms.fitzone || knownForms.length === 0 ? 'fitzone' : (deps.defaultForm ?? 'default');
-        const mapped: Record<string, unknown> = { ...rest, form };
+        const mapped: Record<string, unknown> = { ...rest, form: 'fitzone' };
         if (direction !== undefined) {
           const extra = typeof rest.extra === 'object' && rest.extra !== null ? (rest.extra as Record<string, unknown>) : {};
           mapped.extra = { ...extra, direction };
