@@ -22,8 +22,8 @@ const LEAD_TYPES = {
   updated_by: 'int',
   created_at: 'int',
   updated_at: 'int',
-  closed_at: 'int',
-  loss_reason_id: 'int',
+  closed_at: 'int?',
+  loss_reason_id: 'int?',
 } as const;
 
 export function checkLead(ctx: EmuCtx, item: Obj, prefix: string, errors: ValidationErrorItem[], existing?: LeadRec): LeadPlan {
@@ -110,7 +110,7 @@ export function patchLead(ctx: EmuCtx, before: LeadRec, plan: LeadPlan, by: numb
   if (typeof item.name === 'string') a.name = item.name;
   if (isInt(item.price)) a.price = item.price;
   if (isInt(item.responsible_user_id)) a.responsible_user_id = item.responsible_user_id;
-  if (isInt(item.loss_reason_id)) a.loss_reason_id = item.loss_reason_id;
+  if (isInt(item.loss_reason_id) || item.loss_reason_id === null) a.loss_reason_id = item.loss_reason_id;
   if (plan.pipeline) {
     a.pipeline_id = plan.pipeline.id;
     a.status_id = plan.statusId ?? (plan.pipeline.id === before.pipeline_id ? before.status_id : firstStage(plan.pipeline).id);

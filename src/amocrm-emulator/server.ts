@@ -30,6 +30,9 @@ import { loadStateFile, saveStateFile } from './state-file.js';
 import { TokenRegistry } from './tokens.js';
 import { WebhookSender } from './webhook-sender.js';
 
+
+const BARE_TYPES = /^application\/(hal|problem)\+json;\s*charset=utf-8$/i;
+const CHARSET = /;\s*charset=utf-8$/i;
 export const DEFAULT_CLIENT_ID = '6f1c2e0a-3b7d-4c5e-9a8f-0e1d2c3b4a59';
 export const DEFAULT_CLIENT_SECRET = 'emulator-client-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 export const DEFAULT_REDIRECT_URI = 'http://localhost:8000/api/auth/amo/callback';
@@ -164,6 +167,10 @@ export async function buildEmulator(opts: EmulatorOptions = {}): Promise<BuiltEm
         out = body;
       }
     }
+    // amoCRM sends `application/hal+json` / `application/problem+json` with no parameters (RU docs); Fastify
+    // appends a charset to every +json type, which strict third-party clients do not match.
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && BARE_TYPES.test(type)) reply.header('content-type', type.replace(CHARSET, ''));
     if (opts.latencyMs && req.url.startsWith('/api/v4')) await sleep(opts.latencyMs);
     if (call) call.status = reply.statusCode;
     if (call) reply.header('x-request-id', String(req.id));

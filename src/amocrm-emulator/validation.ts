@@ -41,10 +41,14 @@ export function throwIfErrors(entries: ValidationErrorEntry[]): void {
 }
 
 /** Common scalar checks shared by leads/contacts/companies. */
-export function checkTypes(item: Obj, spec: Record<string, 'int' | 'string' | 'bool'>, prefix: string, errors: ValidationErrorItem[]): void {
-  for (const [k, t] of Object.entries(spec)) {
+/** A field's wire type; `int?` is a nullable int (a client may send back the `null` it read, e.g. `loss_reason_id`). */
+export type FieldType = 'int' | 'int?' | 'string' | 'bool';
+
+export function checkTypes(item: Obj, spec: Record<string, FieldType>, prefix: string, errors: ValidationErrorItem[]): void {
+  for (const [k, type] of Object.entries(spec)) {
     const v = item[k];
-    if (v === undefined) continue;
+    if (v === undefined || (v === null && type === 'int?')) continue;
+    const t = type === 'int?' ? 'int' : type;
     if (t === 'int' && !isInt(v)) errors.push(err('InvalidType', prefix + k, 'This value should be of type int.'));
     if (t === 'string' && typeof v !== 'string') errors.push(err('InvalidType', prefix + k, 'This value should be of type string.'));
     if (t === 'bool' && typeof v !== 'boolean') errors.push(err('InvalidType', prefix + k, 'This value should be of type bool.'));

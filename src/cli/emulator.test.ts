@@ -19,7 +19,7 @@ describe('leadbridge emulator', () => {
     const child = spawn(process.execPath, [bin, 'emulator', '--port', '0', '--subdomain', 'clitest', '--no-rate-limit'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 90_000);
       child.stdout.on('data', (c: Buffer) => {
         out += c.toString();
         const m = /listening on (http:\/\/\S+)/.exec(out);

@@ -118,7 +118,7 @@ export async function startHarness(buildApp: BuildAppFn, o: HarnessOptions = {})
       return { status: res.statusCode, json: res.json() };
     },
     emuState: () => emu.control.state() as ReturnType<Harness['emuState']>,
-    async waitFor(fn, timeoutMs = 15_000) {
+    async waitFor(fn, timeoutMs = 90_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const v = await fn();

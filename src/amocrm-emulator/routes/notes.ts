@@ -1,4 +1,4 @@
-// Notes per entity (fact sheet §7.8): create (array, entity_id in item or path), list, get.
+// Notes per entity (fact sheet §7.8): create (array, entity_id in item or path), list, get (under the entity or by id).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Note, NoteType, ValidationErrorEntry } from '../../amocrm/types.js';
 import { actor, type EmuCtx } from '../context.js';
@@ -72,11 +72,14 @@ export function noteRoutes(ctx: EmuCtx) {
       });
       app.get(`/api/v4/${entity}/notes`, async (req, reply) => list(req, reply));
       app.get(`/api/v4/${entity}/:id/notes`, async (req, reply) => list(req, reply, parseIdParam((req.params as { id: string }).id) ?? -1));
-      app.get(`/api/v4/${entity}/:id/notes/:nid`, async (req, reply) => {
+      const getOne = async (req: FastifyRequest, reply: import('fastify').FastifyReply, entityId?: number) => {
         const n = ctx.store.notes.get(Number((req.params as { nid: string }).nid));
-        if (!n || n.entity_type !== entity) return reply.code(204).send();
+        if (!n || n.entity_type !== entity || (entityId !== undefined && n.entity_id !== entityId)) return reply.code(204).send();
         return sendHal(reply, render(baseUrl(req), n));
-      });
+      };
+      // By id under the entity (`/leads/{id}/notes/{nid}`) and by id alone (`/leads/notes/{nid}`): both are documented.
+      app.get(`/api/v4/${entity}/:id/notes/:nid`, async (req, reply) => getOne(req, reply, parseIdParam((req.params as { id: string }).id) ?? -1));
+      app.get(`/api/v4/${entity}/notes/:nid`, async (req, reply) => getOne(req, reply));
     }
   };
 }
