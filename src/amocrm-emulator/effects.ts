@@ -1,6 +1,6 @@
 // Side effects of every change: an event in /api/v4/events (fact sheet §7.12) and outgoing webhook items (§8).
 import type { AmoEvent, CustomFieldValues, Note, Task } from '../amocrm/types.js';
-import { contactToHookFields, deletedHookFields, leadToHookFields, taskToHookFields, type HookItem } from '../amocrm/webhooks/index.js';
+import { contactToHookFields, deletedHookFields, leadOldFields, leadToHookFields, taskToHookFields, type HookItem } from '../amocrm/webhooks/index.js';
 import { toCompany, toContact, toLead } from './serialize.js';
 import { fieldsOf, nextId, type ContactRec, type EmulatorStore, type LeadRec } from './state.js';
 
@@ -51,7 +51,7 @@ export function createEffects(getStore: () => EmulatorStore, nowSec: () => numbe
   const leadHook = (r: LeadRec, action: string, old?: LeadRec): void => {
     const fields = leadToHookFields(toLead(getStore(), base(), r, ['contacts']), {
       fields: fieldsOf(getStore(), 'leads'),
-      ...(old ? { old: { status_id: old.status_id, pipeline_id: old.pipeline_id, responsible_user_id: old.responsible_user_id } } : {}),
+      ...(old ? { old: leadOldFields(action, old, r) } : {}),
     });
     sink.push(`${action}_lead`, { key: 'leads', action, fields });
   };

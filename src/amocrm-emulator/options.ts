@@ -28,8 +28,19 @@ export interface EmulatorOptions {
   stateFile?: string;
   now?: () => number;
   webhookTimeScale?: number;
-  /** Changes landing within this many (real) ms are grouped into one webhook delivery. Default 100. */
+  /** Changes landing within this many (real) ms are sent together (one POST, or one POST each). Default 100. */
   webhookGroupMs?: number;
+  /**
+   * `per-item` (default, as every recorded amoCRM body): one action with one item per POST. `grouped`: all actions
+   * of the window in one POST (the emulator's old behaviour, kept for tests of multi-action bodies).
+   */
+  webhookGrouping?: 'per-item' | 'grouped';
+  /** Probability (0–1) that a delivery is sent a second time, as amoCRM occasionally does. Default 0. */
+  webhookDuplicates?: number;
+  /** Each delivery waits a random 0–N ms more, so later ones can overtake earlier ones (out of order). Default 0. */
+  webhookReorderMs?: number;
+  /** Seed for the duplicate/reorder dice (reproducible runs). Default 1. */
+  webhookSeed?: number;
   logger?: false | LoggerOptions;
 }
 

@@ -72,6 +72,10 @@ export async function buildEmulator(opts: EmulatorOptions = {}): Promise<BuiltEm
     nowMs,
     timeScale: opts.webhookTimeScale ?? 1,
     groupMs: opts.webhookGroupMs ?? 100,
+    grouping: opts.webhookGrouping ?? 'per-item',
+    duplicates: opts.webhookDuplicates ?? 0,
+    reorderMs: opts.webhookReorderMs ?? 0,
+    seed: opts.webhookSeed ?? 1,
   });
   Object.assign(ctx, {
     config,

@@ -148,9 +148,11 @@ describe('control.updateContact', () => {
     expect(c).toMatchObject({ name: 'New Name', responsible_user_id: MANAGER_USER_ID });
     expect(c.custom_fields_values[0].values).toEqual([expect.objectContaining({ value: '+79991111111' })]);
     await emu.control.flushWebhooks();
-    const body = parsed()[0];
-    expect(body?.contacts?.update?.['0']).toMatchObject({ id: String(id), name: 'New Name', type: 'contact', updated_at: String(c.updated_at) });
-    expect(body?.contacts?.responsible?.['0']).toMatchObject({ id: String(id), responsible_user_id: String(MANAGER_USER_ID) });
+    // One action per POST, as amoCRM sends them.
+    const bodies = parsed();
+    expect(bodies.map((b) => Object.keys(b?.contacts ?? {}))).toEqual([['update'], ['responsible']]);
+    expect(bodies[0]?.contacts?.update?.['0']).toMatchObject({ id: String(id), name: 'New Name', type: 'contact', updated_at: String(c.updated_at) });
+    expect(bodies[1]?.contacts?.responsible?.['0']).toMatchObject({ id: String(id), responsible_user_id: String(MANAGER_USER_ID) });
     const events = (await emu.api('GET', `/api/v4/events?filter[entity][]=contact&filter[entity_id][]=${id}`)).json._embedded.events;
     expect(events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['name_field_changed', 'entity_responsible_changed', expect.stringMatching(/^custom_field_\d+_value_changed$/)]));
 

@@ -1,4 +1,5 @@
-// Outgoing webhooks (fact sheet §8): grouped form-encoded deliveries, 2 s timeout, retries 5m/15m/15m/1h (scaled), auto-disable.
+// Outgoing webhooks (fact sheet §8): form-encoded deliveries (one item each, or grouped), 2 s timeout, retries
+// 5m/15m/15m/1h (scaled), auto-disable; optional duplicates and reordering as amoCRM occasionally does.
 import { encodeWebhookBody, type HookItem } from '../amocrm/webhooks/index.js';
 import type { HookSink } from './effects.js';
 import type { EmulatorConfig } from './options.js';
@@ -24,7 +25,24 @@ export interface SenderDeps {
   nowMs: () => number;
   timeScale: number;
   groupMs: number;
+  grouping: 'per-item' | 'grouped';
+  /** Probability (0–1) that a first attempt is delivered twice. */
+  duplicates: number;
+  /** Random extra delay 0–N ms per delivery (reorders them). */
+  reorderMs: number;
+  seed: number;
   fetch?: typeof fetch;
+}
+
+/** mulberry32: a small seeded PRNG, so a run with duplicates and reordering can be repeated. */
+function dice(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** amoCRM's retry rule: attempts 2–3 after any invalid answer, 4–5 only after 499 or 5xx. */
@@ -43,7 +61,11 @@ export class WebhookSender implements HookSink {
   private dropCount = 0;
   private closed = false;
 
-  constructor(private readonly deps: SenderDeps) {}
+  private readonly random: () => number;
+
+  constructor(private readonly deps: SenderDeps) {
+    this.random = dice(deps.seed);
+  }
 
   push(setting: string, item: HookItem): void {
     if (this.closed) return;
@@ -98,10 +120,17 @@ export class WebhookSender implements HookSink {
     const items = this.buffers.get(subId) ?? [];
     this.buffers.delete(subId);
     if (!items.length) return;
-    const { config } = this.deps;
-    const body = encodeWebhookBody(items, { id: config.accountId, subdomain: config.subdomain, self: `https://${config.domain}` });
-    const meta = items.map((i) => ({ key: i.key, action: i.action, id: i.fields.id }));
-    this.track(this.deliver(subId, body, meta, 1));
+    const { config, grouping, duplicates, reorderMs } = this.deps;
+    const account = { id: config.accountId, subdomain: config.subdomain, self: `https://${config.domain}` };
+    for (const batch of grouping === 'grouped' ? [items] : items.map((i) => [i])) {
+      const body = encodeWebhookBody(batch, account);
+      const meta = batch.map((i) => ({ key: i.key, action: i.action, id: i.fields.id }));
+      const copies = duplicates > 0 && this.random() < duplicates ? 2 : 1;
+      for (let c = 0; c < copies; c++) {
+        const wait = reorderMs > 0 ? Math.floor(this.random() * reorderMs) : 0;
+        this.track(wait > 0 ? new Promise((r) => setTimeout(r, wait)).then(() => this.deliver(subId, body, meta, 1)) : this.deliver(subId, body, meta, 1));
+      }
+    }
   }
 
   private track(p: Promise<void>): void {

@@ -68,9 +68,46 @@ describe('webhook subscriptions', () => {
 });
 
 describe('webhook sender', () => {
-  it('sends form-encoded PHP-style bodies, grouping changes of one window into one delivery', async () => {
+  it('sends one action with one item per POST by default, old_* keys only on their own action', async () => {
     rec = await receiver();
     const e = await start();
+    await subscribe(e, rec.url, ['add_lead', 'update_lead', 'status_lead', 'add_contact']);
+    const res = await e.api('POST', '/api/v4/leads/complex', [{ name: 'One by one', _embedded: { contacts: [{ first_name: 'B' }] } }]);
+    const id = res.json[0].id as number;
+    await e.control.flushWebhooks();
+    e.control.moveLead(id, (await e.api('GET', `/api/v4/leads/${id}`)).json.pipeline_id as number, 142);
+    await e.control.flushWebhooks();
+    const shapes = rec.bodies.map((b) => {
+      const p = qs.parse(b, { depth: 10 }) as Record<string, Record<string, Record<string, unknown>>>;
+      const key = Object.keys(p).find((k) => k !== 'account')!;
+      const actions = Object.keys(p[key]!);
+      return { key, actions, items: Object.keys(p[key]![actions[0]!]!).length, item: p[key]![actions[0]!]!['0'] as Record<string, unknown> };
+    });
+    expect(shapes.every((s) => s.actions.length === 1 && s.items === 1)).toBe(true);
+    expect(shapes.map((s) => `${s.key}.${s.actions[0]}`).sort()).toEqual(['contacts.add', 'leads.add', 'leads.status', 'leads.update']);
+    const status = shapes.find((s) => s.actions[0] === 'status')!.item;
+    const update = shapes.find((s) => s.key === 'leads' && s.actions[0] === 'update')!.item;
+    expect(status).toHaveProperty('old_status_id');
+    expect(status).not.toHaveProperty('old_pipeline_id');
+    expect(status).not.toHaveProperty('old_responsible_user_id');
+    expect(Object.keys(update).filter((k) => k.startsWith('old_'))).toEqual([]);
+  });
+
+  it('duplicates and reorders deliveries when asked', async () => {
+    rec = await receiver();
+    const e = await start({ webhookDuplicates: 0.5, webhookReorderMs: 200, webhookSeed: 7 });
+    await subscribe(e, rec.url, ['add_lead']);
+    await e.api('POST', '/api/v4/leads', Array.from({ length: 12 }, (_, i) => ({ name: `L${i}` })));
+    await e.control.flushWebhooks();
+    const ids = rec.bodies.map((b) => Number((qs.parse(b, { depth: 10 }) as { leads: { add: { 0: { id: string } } } }).leads.add[0].id));
+    expect(ids.length).toBeGreaterThan(12); // some twice
+    expect(new Set(ids).size).toBe(12); // every lead at least once
+    expect(ids).not.toEqual([...ids].sort((a, b) => a - b)); // not in creation order
+  });
+
+  it('sends form-encoded PHP-style bodies, grouping changes of one window into one delivery', async () => {
+    rec = await receiver();
+    const e = await start({ webhookGrouping: 'grouped' });
     await subscribe(e, rec.url, ['add_lead', 'status_lead', 'add_contact', 'add_company']);
     const res = await e.api('POST', '/api/v4/leads/complex', [{ name: 'Hook me', price: 10, _embedded: { contacts: [{ first_name: 'A' }], companies: [{ name: 'ACME' }] } }]);
     await e.control.flushWebhooks();

@@ -154,7 +154,7 @@ describe('webhooks from the emulator', () => {
     const id = await createLead('Townhouse Pattaya');
     await sync.reconcile(); // sets the cursor past everything so far
     emu.control.advanceClock(60_000);
-    emu.control.dropNextWebhooks(1);
+    emu.control.dropNextWebhooks(2); // the move's leads[update] and leads[status] deliveries (one action per POST)
     emu.control.moveLead(id, pipelineId, stages[2] as number);
     const movedAt = emuLead(id).updated_at;
     await settle();

@@ -34,6 +34,19 @@ export function leadToHookFields(
   });
 }
 
+type LeadState = { status_id: number; pipeline_id: number; responsible_user_id: number };
+
+/**
+ * The `old_*` keys amoCRM puts on a lead item of one action: `old_status_id` only on `status` (plus
+ * `old_pipeline_id` when the pipeline changed), `old_responsible_user_id` only on `responsible`, none on `update`
+ * (recorded bodies, fact sheet §8.3; src/amocrm/fixtures/recorded/).
+ */
+export function leadOldFields(action: string, before: LeadState, after: LeadState): { status_id?: number; pipeline_id?: number; responsible_user_id?: number } | undefined {
+  if (action === 'status') return { status_id: before.status_id, ...(before.pipeline_id !== after.pipeline_id ? { pipeline_id: before.pipeline_id } : {}) };
+  if (action === 'responsible') return { responsible_user_id: before.responsible_user_id };
+  return undefined;
+}
+
 export function contactToHookFields(
   c: Contact | Company,
   type: 'contact' | 'company',

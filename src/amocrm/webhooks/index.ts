@@ -10,4 +10,4 @@ export type * from './events.js';
 export type { RawObject, RawValue } from './tree.js';
 export { encodeWebhookBody, phpUrlencode } from './encode.js';
 export type { HookEntityKey, HookItem } from './encode.js';
-export { leadToHookFields, contactToHookFields, taskToHookFields, deletedHookFields, phpDate } from './hook-fields.js';
+export { leadToHookFields, leadOldFields, contactToHookFields, taskToHookFields, deletedHookFields, phpDate } from './hook-fields.js';
