@@ -13,6 +13,7 @@ import { ConnectError, startConnect, type ConnectRuntime } from './connect/index
 import { createDelivery, deliveryRoutes } from './delivery/index.js';
 import { loadResolvedMap } from './provision/index.js';
 import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
+import { createCapture } from './capture/index.js';
 import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
 import { applyEnvFiles } from './config/env-files.js';
 import { checkDataDir, checkPortFree, opsRoutes, portInUseError, StartupError } from './ops/index.js';
@@ -119,6 +120,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger: logger.child({ module: 'webhooks' }),
     });
     closers.unshift(() => webhooks.processor.stop());
+    // Capture: widget.js + public form definitions, the /l/* landing pages, Tilda/generic/Google Ads/Meta hooks.
+    const capture = createCapture({ config, logger: logger.child({ module: 'capture' }) });
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
@@ -135,6 +138,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => deliveryRoutes({ db: db.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() }),
         webhooks.routes,
         (ctx) => opsRoutes({ requireAdmin: ctx.requireAdmin, webhookUrl: () => getWebhookUrl(db.db, config) }),
+        (ctx) => capture.routes(ctx),
       ],
       onLeadCaptured: () => delivery.wake(),
       dealView: (amoLeadId) => dealView(db.db, amoLeadId),

@@ -1,6 +1,7 @@
 // The YAML config file (leadbridge.yaml): forms → pipeline/stage/fields, routing, delivery, CORS, limits.
 // snake_case in the file, camelCase in the typed Config. Documented in docs/configuration.md.
 import { z } from 'zod';
+import { CaptureFormSchema } from './capture-schema.js';
 import { ProvisionSpecSchema } from './provision-spec.js';
 import { CONTACT_LOOKUPS } from './types.js';
 
@@ -33,6 +34,8 @@ const FormSchema = z
     /** Mustache template of this form's note (default: `notes.template`). */
     note_template: z.string().min(1).max(8000).optional(),
     honeypot: z.string().min(1).max(64).optional(),
+    // Capture: widget definition, allowed origins, source adapters (capture-schema.ts, docs/capture.md).
+    ...CaptureFormSchema,
   })
   .strict();
 

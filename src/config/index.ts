@@ -4,3 +4,4 @@ export { ConfigError, loadConfig } from './load-config.js';
 export { parseAmoDomain } from './env.js';
 export { CONTACT_LOOKUPS } from './types.js';
 export type { AmoCrmConfig, Config, ContactLookup, DeliveryMode, FieldMapping, FormConfig, LogLevel } from './types.js';
+export type { CaptureFormConfig, LocalText, WidgetConfig, WidgetField } from './capture-schema.js';

@@ -3,6 +3,7 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { readEnv } from './env.js';
+import { toCaptureConfig } from './capture-schema.js';
 import { FileConfigSchema, type FileConfigParsed } from './file-schema.js';
 import type { Config, FormConfig } from './types.js';
 
@@ -35,7 +36,7 @@ function readFile(path: string, problems: string[]): { data: unknown; found: boo
   return { data: doc.toJS() ?? {}, found: true };
 }
 
-function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneypot: string): FormConfig {
+function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneypot: string, env: NodeJS.ProcessEnv, problems: string[]): FormConfig {
   const form: FormConfig = {
     key,
     title: f.title ?? key,
@@ -50,6 +51,8 @@ function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneyp
   if (f.note_template !== undefined) form.noteTemplate = f.note_template;
   if (f.pipeline !== undefined) form.pipeline = f.pipeline;
   if (f.stage !== undefined) form.stage = f.stage;
+  const capture = toCaptureConfig(f, env, `forms.${key}`, problems);
+  if (capture) form.capture = capture;
   return form;
 }
 
@@ -114,7 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
   if (problems.length > 0 || !f) throw new ConfigError(problems);
 
   const forms: Record<string, FormConfig> = {};
-  for (const [key, form] of Object.entries(f.forms)) forms[key] = toForm(key, form, f.intake.honeypot);
+  for (const [key, form] of Object.entries(f.forms)) forms[key] = toForm(key, form, f.intake.honeypot, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   const a = e.amocrm;
   const config: Config = {
     port: e.port,

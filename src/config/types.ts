@@ -1,4 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
+import type { CaptureFormConfig } from './capture-schema.js';
 import type { ProvisionSpec } from './provision-spec.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,6 +31,8 @@ export interface FormConfig {
   noteTemplate?: string;
   /** Honeypot field name for this form (defaults to `intake.honeypot`). */
   honeypot: string;
+  /** Widget definition, allowed origins and source adapters (docs/capture.md); absent when not configured. */
+  capture?: CaptureFormConfig;
 }
 
 export interface AmoCrmConfig {

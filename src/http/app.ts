@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import qs from 'qs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { intakeRoutes, type IntakeDeps } from '../intake/index.js';
+import { createLeadIntake, intakeRoutes, type IntakeDeps, type LeadIntake } from '../intake/index.js';
 import { createAdminGuard, createTokenGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
@@ -24,6 +24,8 @@ export type AdminGuard = ReturnType<typeof createAdminGuard>;
 export interface RouteContext {
   requireAdmin: AdminGuard;
   metrics: Registry;
+  /** The one intake every capture surface stores its leads through (same validation, dedup, spam rules). */
+  intake: LeadIntake;
 }
 
 export interface AppDeps {
@@ -111,8 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const [key, f] of Object.entries(config.forms)) {
     forms[key] = { honeypot: f.honeypot, extraFields: [...Object.keys(f.fields), ...f.extraFields] };
   }
-  await app.register(
-    intakeRoutes({
+  const intakeDeps: IntakeDeps = {
       db: deps.db.db,
       defaultCountry: config.defaultCountry,
       defaultForm: config.defaultForm,
@@ -128,8 +129,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}),
       ...(deps.dealView ? { dealView: deps.dealView } : {}),
-    }),
-  );
+  };
+  const intake = createLeadIntake(intakeDeps);
+  await app.register(intakeRoutes({ ...intakeDeps, intake }));
   await app.register(
     healthRoutes({
       pingDb: () => deps.db.ping(),
@@ -141,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     metricsRoutes(metrics, createTokenGuard([config.metricsToken, config.adminToken], 'GET /metrics needs "Authorization: Bearer <LEADBRIDGE_METRICS_TOKEN>" (or the admin token)')),
   );
-  const ctx: RouteContext = { requireAdmin, metrics };
+  const ctx: RouteContext = { requireAdmin, metrics, intake };
   for (const factory of deps.extraRoutes ?? []) await app.register(factory(ctx));
   return app;
 }

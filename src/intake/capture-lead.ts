@@ -2,7 +2,7 @@
 // row is committed and the delivery worker will find it (status pending, next_attempt_at now()).
 // Both go in ONE statement; with a LeadWriter, concurrent submissions share it (group commit, lead-writer.ts).
 import type { Logger } from 'pino';
-import type { Database } from '../db/index.js';
+import type { Database, LeadSource } from '../db/index.js';
 import { writeLeads, type LeadWriter, type StoredLead } from './lead-writer.js';
 import type { BatchLead } from './sql.js';
 import type { LeadInput } from './validate.js';
@@ -17,6 +17,8 @@ export interface CaptureDeps {
 }
 
 export interface CaptureMeta {
+  /** The capture surface (default `api`). */
+  source?: LeadSource;
   ip?: string;
   userAgent?: string;
   requestId?: string;
@@ -26,11 +28,14 @@ export type CaptureResult = StoredLead;
 
 export function toBatchLead(input: LeadInput, meta: CaptureMeta): BatchLead {
   const detail: Record<string, unknown> = { form: input.formKey };
+  if (meta.source && meta.source !== 'api') detail.source = meta.source;
+  if (input.spamReason) detail.spam_reason = input.spamReason;
   if (meta.requestId) detail.request_id = meta.requestId;
   return {
     row: {
       id: crypto.randomUUID(),
       formKey: input.formKey,
+      source: meta.source ?? 'api',
       status: input.spam ? 'spam' : 'pending',
       idempotencyKey: input.idempotencyKey ?? null,
       name: input.name ?? null,

@@ -7,6 +7,8 @@ export { createLeadWriter, LeadStoreError, writeLeads } from './lead-writer.js';
 export type { LeadWriter, LeadWriterOptions, StoredLead } from './lead-writer.js';
 export type { FieldError, IntakeErrorCode } from './errors.js';
 export { normalisePhone } from './phone.js';
+export { createLeadIntake, publicStatus } from './accept.js';
+export type { AcceptOptions, AcceptResult, LeadIntake, LeadIntakeDeps } from './accept.js';
 export { intakeRoutes } from './routes.js';
 export type { IntakeDeps, IntakeFormInfo } from './routes.js';
 export { getLead, listLeadEvents, insertLeadEvent } from './sql.js';

@@ -2,62 +2,27 @@
 import type {} from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { CountryCode } from 'libphonenumber-js';
-import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
-import type { Database, LeadRow } from '../db/index.js';
-import { captureLead, type CaptureDeps } from './capture-lead.js';
+import type { LeadRow } from '../db/index.js';
+import { createLeadIntake, publicStatus, type AcceptOptions, type LeadIntake, type LeadIntakeDeps } from './accept.js';
 import { IntakeError } from './errors.js';
-import { createLeadWriter, type LeadWriterOptions } from './lead-writer.js';
 import { LeadBodySchema, LeadViewSchema, AcceptedSchema, CrmAliasBodySchema } from './schemas.js';
 import { getLead, listLeadEvents } from './sql.js';
-import { inferSource, validateLead, type ValidateContext } from './validate.js';
 
-export interface IntakeFormInfo {
-  honeypot: string;
-  extraFields: string[];
-}
+export type { IntakeFormInfo } from './accept.js';
 
-export interface IntakeDeps {
-  db: Database;
-  defaultCountry: CountryCode;
-  /** Configured forms (key → honeypot/extra field names). Empty = any form key is accepted. */
-  forms: Record<string, IntakeFormInfo>;
-  /** The form of leads naming none (config `default_form`; default "default"). */
-  defaultForm?: string;
-  /** Honeypot field for forms not in `forms` (default `website`). */
-  honeypot?: string;
+export interface IntakeDeps extends LeadIntakeDeps {
+  /** The shared intake (buildApp makes one and hands it to other capture routes too); made from these deps when absent. */
+  intake?: LeadIntake;
   /** Guards admin routes (401 when the bearer token is missing or wrong). */
   requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** Per-IP limit for the POST routes (needs @fastify/rate-limit registered with global: false). */
   rateLimit?: { max: number; timeWindow: number };
-  metrics?: Registry;
-  logger?: Logger;
-  now?: () => number;
-  onLeadCaptured?: (leadId: string) => void;
   /** The synced amoCRM deal of a delivered lead (webhook sync provides it; absent → `deal: null`). */
   dealView?: (amoLeadId: number) => Promise<LeadView['deal']>;
-  /** Group commit of concurrent submissions (default on: maxBatch 100, maxInFlight 4); false = one statement per lead. */
-  groupCommit?: LeadWriterOptions | false;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function leadsCounter(registry: Registry | undefined): Counter<'form' | 'result'> | undefined {
-  if (!registry) return undefined;
-  const name = 'leadbridge_leads_received_total';
-  const existing = registry.getSingleMetric(name) as Counter<'form' | 'result'> | undefined;
-  return (
-    existing ??
-    new Counter({ name, help: 'Leads received by intake, by form and result', labelNames: ['form', 'result'], registers: [registry] })
-  );
-}
-
-/** Spam is answered exactly like a normal lead, so bots learn nothing. */
-function publicStatus(lead: LeadRow): string {
-  return lead.status === 'spam' ? 'pending' : lead.status;
-}
 
 type LeadView = z.infer<typeof LeadViewSchema>;
 
@@ -65,6 +30,7 @@ function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>
   return {
     id: lead.id,
     form: lead.formKey,
+    source: lead.source,
     status: lead.status,
     idempotency_key: lead.idempotencyKey,
     name: lead.name,
@@ -92,51 +58,20 @@ function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>
 export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
-    const counter = leadsCounter(deps.metrics);
-    const now = deps.now ?? Date.now;
-    const knownForms = Object.keys(deps.forms);
-    const defaultHoneypot = deps.honeypot ?? 'website';
+    const intake = deps.intake ?? createLeadIntake(deps);
     const rateLimit = { rateLimit: deps.rateLimit ?? (false as const) };
-    const captureDeps: CaptureDeps = { db: deps.db };
-    if (deps.groupCommit !== false) captureDeps.writer = createLeadWriter(deps.db, deps.groupCommit ?? {});
-    if (deps.logger) captureDeps.logger = deps.logger;
-    if (deps.onLeadCaptured) captureDeps.onLeadCaptured = deps.onLeadCaptured;
     // The body is validated by validateLead (every problem, with codes → 422); the schema documents it.
     const passthrough = () => (data: unknown) => ({ value: data });
 
-    async function submit(req: FastifyRequest, reply: FastifyReply, body: unknown, extra: Partial<ValidateContext> = {}) {
-      if (body === undefined || body === null) body = {};
-      if (typeof body !== 'object' || Array.isArray(body)) {
-        throw new IntakeError('MALFORMED_BODY', 400, 'the request body must be a JSON object or a form');
-      }
+    async function submit(req: FastifyRequest, reply: FastifyReply, body: unknown, extra: AcceptOptions = {}) {
+      const opts: AcceptOptions = { source: 'api', ip: req.ip, requestId: String(req.id), ...extra };
       const header = req.headers['idempotency-key'];
-      const ctx: ValidateContext = {
-        defaultCountry: deps.defaultCountry,
-        knownForms,
-        honeypotFor: (form) => deps.forms[form]?.honeypot ?? defaultHoneypot,
-        extraFieldsFor: (form) => deps.forms[form]?.extraFields ?? [],
-        ip: req.ip,
-        now,
-        ...(deps.defaultForm ? { defaultForm: deps.defaultForm } : {}),
-        ...extra,
-      };
-      if (typeof header === 'string') ctx.headerIdempotencyKey = header;
-      const result = validateLead(body as Record<string, unknown>, ctx);
-      if (!result.ok) {
-        counter?.inc({ form: 'invalid', result: 'rejected' });
-        throw new IntakeError('VALIDATION_FAILED', 422, 'the lead has invalid fields', result.errors);
-      }
-      if (result.lead.extra.source === undefined && ctx.extraFieldsFor(result.lead.formKey).includes('source')) {
-        const referer = req.headers.referer;
-        const source = inferSource(result.lead, typeof referer === 'string' ? referer : undefined);
-        if (source) result.lead.extra.source = source;
-      }
-      const meta = { ip: req.ip, requestId: String(req.id) } as { ip: string; requestId: string; userAgent?: string };
+      if (typeof header === 'string') opts.idempotencyKey = header;
       const ua = req.headers['user-agent'];
-      if (ua) meta.userAgent = ua;
-      const { lead, created } = await captureLead(captureDeps, result.lead, meta);
-      const form = knownForms.includes(lead.formKey) ? lead.formKey : 'other';
-      counter?.inc({ form, result: created ? (result.lead.spam ? 'spam' : 'accepted') : 'duplicate' });
+      if (ua) opts.userAgent = ua;
+      const referer = req.headers.referer;
+      if (typeof referer === 'string') opts.referer = referer;
+      const { lead, created } = await intake.accept(body, opts);
       if (!created) reply.header('idempotent-replayed', 'true');
       return reply.code(created ? 202 : 200).send({ id: lead.id, status: publicStatus(lead) });
     }

@@ -22,6 +22,13 @@ export const LeadBodySchema = z
     fbclid: z.string().optional(),
     referrer: z.string().optional(),
     landing_page: z.string().optional(),
+    page_url: z.string().optional().describe('The page the form was sent from'),
+    gbraid: z.string().optional(),
+    wbraid: z.string().optional(),
+    fbc: z.string().optional().describe('Meta _fbc cookie'),
+    fbp: z.string().optional().describe('Meta _fbp cookie'),
+    ga_client_id: z.string().optional().describe('Google Analytics client id (from the _ga cookie)'),
+    ym_client_id: z.string().optional().describe('Yandex Metrica ClientID (the _ym_uid cookie)'),
     first_touch: Touch.optional(),
     last_touch: Touch.optional(),
     consent: z
@@ -56,6 +63,7 @@ export const AcceptedSchema = z.object({
 export const LeadViewSchema = z.object({
   id: z.string(),
   form: z.string(),
+  source: z.string().describe('api, widget, tilda, generic, google_ads or meta'),
   status: z.string(),
   idempotency_key: z.string().nullable(),
   name: z.string().nullable(),

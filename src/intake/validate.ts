@@ -17,6 +17,8 @@ export interface LeadInput {
   consent?: Consent;
   /** The honeypot field was filled: stored as spam, never delivered. */
   spam: boolean;
+  /** Why it is spam when a capture rule (not the honeypot) said so, e.g. `too_fast`. */
+  spamReason?: string;
 }
 
 export interface ValidateContext {
@@ -51,6 +53,14 @@ export const ATTRIBUTION_STRINGS = [
   'fbclid',
   'referrer',
   'landing_page',
+  // Capture (widget and source adapters): the page the form was sent from, more click ids, analytics client ids.
+  'page_url',
+  'gbraid',
+  'wbraid',
+  'fbc',
+  'fbp',
+  'ga_client_id',
+  'ym_client_id',
 ] as const;
 const TOUCHES = ['first_touch', 'last_touch'] as const;
 const KNOWN = new Set<string>([

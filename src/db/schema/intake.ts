@@ -2,6 +2,10 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
+/** Where a lead came from (the capture surface that stored it). */
+export const LEAD_SOURCES = ['api', 'widget', 'tilda', 'generic', 'google_ads', 'meta'] as const;
+export type LeadSource = (typeof LEAD_SOURCES)[number];
+
 export const LEAD_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'dead', 'spam', 'held'] as const;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
@@ -21,6 +25,8 @@ export const leads = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     formKey: text('form_key').notNull(),
+    /** The capture surface: api (POST /api/leads, /api/crm), widget, tilda, generic, google_ads, meta. */
+    source: text('source', { enum: LEAD_SOURCES }).notNull().default('api'),
     status: text('status', { enum: LEAD_STATUSES }).notNull().default('pending'),
     idempotencyKey: text('idempotency_key'),
     name: text('name'),

@@ -1,0 +1,49 @@
+// Capture: everything that brings a lead in besides POST /api/leads — the embeddable form (widget.js, the
+// public form definition, its submit endpoint), the landing pages /l/*, and the source webhooks (Tilda, generic
+// mapping, Google Ads, Meta). Every lead ends in the one intake (ctx.intake). docs/capture.md.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { LeadIntake } from '../intake/index.js';
+import { hooksRoutes } from './hooks-routes.js';
+import { landingRoutes } from './landing/routes.js';
+import { widgetAsset } from './widget-asset.js';
+import { widgetRoutes } from './widget-routes.js';
+
+export { CaptureError } from './errors.js';
+export { publicForm, widgetExtraFields } from './forms.js';
+export type { PublicForm } from './forms.js';
+export { DEFAULT_WIDGET_FILE } from './widget-asset.js';
+
+export interface CaptureDeps {
+  config: Config;
+  logger?: Logger;
+  now?: () => number;
+  /** The built widget (default dist/widget/widget.js). */
+  widgetFile?: string;
+  fetch?: typeof fetch;
+}
+
+export interface Capture {
+  routes(ctx: { intake: LeadIntake }): FastifyPluginAsync;
+}
+
+export function createCapture(deps: CaptureDeps): Capture {
+  const asset = widgetAsset(deps.widgetFile);
+  const now = deps.now ?? Date.now;
+  return {
+    routes: (ctx) => async (app) => {
+      await app.register(widgetRoutes({ config: deps.config, intake: ctx.intake, asset }));
+      await app.register(landingRoutes({ config: deps.config, asset }));
+      await app.register(
+        hooksRoutes({
+          config: deps.config,
+          intake: ctx.intake,
+          now,
+          ...(deps.logger ? { logger: deps.logger } : {}),
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        }),
+      );
+    },
+  };
+}
