@@ -77,7 +77,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const metrics = createMetricsRegistry();
     collectDefaultMetrics({ register: metrics, prefix: 'leadbridge_' });
 
-    const queue = createQueue({ db, logger });
+    const queue = createQueue({ db, logger, tasks: QUEUE_TASKS });
     await queue.start();
     closers.unshift(() => queue.stop());
     const queueDepth = async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0);

@@ -4,6 +4,7 @@ export type ConnectErrorCode =
   | 'SECRET_KEY_MISSING'
   | 'NOT_CONFIGURED'
   | 'STATE_INVALID'
+  | 'STATE_USED'
   | 'STATE_EXPIRED'
   | 'REFERER_INVALID'
   | 'ACCOUNT_MISMATCH'

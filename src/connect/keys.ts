@@ -1,12 +1,14 @@
 // The secrets connect needs: the token encryption key, the webhook URL secret, the sandbox admin token.
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
-import { generateKey, parseSecretKey } from './crypto.js';
+import { decryptSecret, encryptSecret, generateKey, parseSecretKey } from './crypto.js';
 import { ConnectError } from './errors.js';
-import { ensureSetting, randomSecret } from './settings.js';
+import { deleteSetting, ensureSetting, getSetting, randomSecret } from './settings.js';
 
 const SECRET_KEY_SETTING = 'connect.secret_key';
+/** Plaintext, as older versions stored it: moved to the encrypted setting on first read. */
 const WEBHOOK_SECRET_SETTING = 'connect.webhook_secret';
+const WEBHOOK_SECRET_ENC_SETTING = 'connect.webhook_secret_enc';
 const ADMIN_TOKEN_SETTING = 'connect.sandbox_admin_token';
 
 /**
@@ -28,13 +30,26 @@ export async function resolveSecretKey(db: Database, config: Pick<Config, 'secre
 }
 
 /** The secret in Leadbridge's webhook URL: LEADBRIDGE_WEBHOOK_SECRET, or generated once and kept in app_settings. */
-export async function getWebhookSecret(db: Database, config: Pick<Config, 'webhookSecret'>): Promise<string> {
+export async function getWebhookSecret(db: Database, config: Pick<Config, 'webhookSecret' | 'secretKey' | 'sandbox'>): Promise<string> {
   if (config.webhookSecret) return config.webhookSecret;
-  return ensureSetting(db, WEBHOOK_SECRET_SETTING, () => randomSecret(24));
+  let key: Buffer;
+  try {
+    key = await resolveSecretKey(db, config);
+  } catch (err) {
+    // No key (outside the sandbox without LEADBRIDGE_SECRET_KEY: the server refuses to start anyway; CLI reads).
+    if (err instanceof ConnectError) return ensureSetting(db, WEBHOOK_SECRET_SETTING, () => randomSecret(24));
+    throw err;
+  }
+  // Generated secrets are stored encrypted with the token key; a plaintext one from an older version keeps its
+  // value (the URL amoCRM calls must not change) and is moved.
+  const legacy = await getSetting(db, WEBHOOK_SECRET_SETTING);
+  const blob = await ensureSetting(db, WEBHOOK_SECRET_ENC_SETTING, () => encryptSecret(legacy ?? randomSecret(24), key, WEBHOOK_SECRET_ENC_SETTING));
+  if (legacy !== undefined) await deleteSetting(db, WEBHOOK_SECRET_SETTING);
+  return decryptSecret(blob, key, WEBHOOK_SECRET_ENC_SETTING);
 }
 
 /** `${publicUrl}/api/webhooks/amo/${secret}`: the URL setup subscribes in amoCRM. */
-export async function getWebhookUrl(db: Database, config: Pick<Config, 'webhookSecret' | 'publicUrl'>): Promise<string> {
+export async function getWebhookUrl(db: Database, config: Pick<Config, 'webhookSecret' | 'publicUrl' | 'secretKey' | 'sandbox'>): Promise<string> {
   return `${config.publicUrl.replace(/\/+$/, '')}/api/webhooks/amo/${await getWebhookSecret(db, config)}`;
 }
 

@@ -63,10 +63,18 @@ export interface CallbackQuery {
   error?: string;
 }
 
-function checkState(deps: FlowDeps, state: string | undefined): void {
+/** A state is single-use, across restarts and instances (claimed in the database the first time it is presented). */
+async function consumeState(deps: FlowDeps, state: string, expiresAt: number): Promise<void> {
+  if (!(await deps.conn.store.claimOnce(state, expiresAt))) {
+    throw new ConnectError('STATE_USED', 400, 'this install link was already used: open the install link again');
+  }
+}
+
+/** `consume`: the callback carries a code, so the state is spent (a denial only reads it: nothing is granted). */
+async function checkState(deps: FlowDeps, state: string | undefined, consume: boolean): Promise<void> {
   if (!state) throw new ConnectError('STATE_INVALID', 400, 'the callback has no state: start again from the install link');
   const check = verifyState(state, deps.key, deps.conn.now());
-  if (check.ok && check.payload.purpose === 'amo_connect') return;
+  if (check.ok && check.payload.purpose === 'amo_connect') return consume ? consumeState(deps, state, check.expiresAt) : undefined;
   if (!check.ok && check.reason === 'expired') {
     throw new ConnectError('STATE_EXPIRED', 400, 'the install link has expired: open it again and approve within 15 minutes');
   }
@@ -80,7 +88,8 @@ async function checkReferer(deps: FlowDeps, referer: string | undefined): Promis
     throw new ConnectError('REFERER_INVALID', 400, 'the callback does not name an amoCRM account (referer must be like example.amocrm.ru or example.kommo.com)');
   }
   const pinned = deps.configuredHost ? tryParseAccountHost(deps.configuredHost) : null;
-  if (pinned && pinned.subdomain !== host.subdomain) {
+  // The whole host is compared: demo.kommo.com is another account than demo.amocrm.ru.
+  if (pinned && pinned.host !== host.host) {
     throw new ConnectError(
       'ACCOUNT_MISMATCH',
       409,
@@ -91,7 +100,7 @@ async function checkReferer(deps: FlowDeps, referer: string | undefined): Promis
   // cannot point this Leadbridge at their own account through the (public) install link.
   const current = await deps.conn.status();
   const currentHost = current.state !== 'not_connected' && current.host ? tryParseAccountHost(current.host) : null;
-  if (!pinned && currentHost && currentHost.subdomain !== host.subdomain) {
+  if (!pinned && currentHost && currentHost.host !== host.host) {
     throw new ConnectError(
       'ACCOUNT_MISMATCH',
       409,
@@ -118,11 +127,14 @@ function accountIdOf(tokens: TokenSet): number | null {
 /** GET callback with a code: verify, exchange, store. Returns the new status. */
 export async function completeCallback(deps: FlowDeps, q: CallbackQuery): Promise<ConnectionStatus> {
   if (q.error) {
-    checkState(deps, q.state);
+    await checkState(deps, q.state, false);
     throw new ConnectError('ACCESS_DENIED', 400, 'access was not granted in amoCRM (the request was declined): open the install link again and press "Allow"');
   }
-  checkState(deps, q.state);
-  if (!q.code) throw new ConnectError('CODE_MISSING', 400, 'the callback has no authorization code');
+  if (!q.code) {
+    await checkState(deps, q.state, false);
+    throw new ConnectError('CODE_MISSING', 400, 'the callback has no authorization code');
+  }
+  await checkState(deps, q.state, true);
   const host = await checkReferer(deps, q.referer);
   const oauth = requireOAuth(deps);
   let tokens: TokenSet;

@@ -134,12 +134,46 @@ describe('OAuth round trip through the routes', () => {
     expect(res.body).toContain('expired');
   });
 
-  it('accepts a kommo.com referer: the account host becomes example.kommo.com', async () => {
+  it('pins the whole host: connected to demo.amocrm.ru, an approval from demo.kommo.com is refused', async () => {
     const redirect = await approve(await installLink());
     const res = await app.inject({ method: 'GET', url: callbackPath(redirect, { referer: 'demo.kommo.com' }) });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('ACCOUNT_MISMATCH');
+    expect((await conn.status()).host).toBe('demo.amocrm.ru');
+  });
+
+  it('accepts a kommo.com referer when AMOCRM_DOMAIN names it: the account host becomes example.kommo.com', async () => {
+    const kommo = await appFor(h, conn, { configuredHost: 'demo.kommo.com' });
+    const redirect = await approve(await installLinkOf(kommo));
+    const res = await kommo.inject({ method: 'GET', url: callbackPath(redirect, { referer: 'demo.kommo.com' }) });
     expect(res.statusCode).toBe(200);
     expect(res.json().account.host).toBe('demo.kommo.com');
     expect((await conn.amo.account.get()).id).toBe(31000001);
+    // Back to the .ru host for the tests below (pinned, since the whole host is compared).
+    const ru = await appFor(h, conn, { configuredHost: 'demo.amocrm.ru' });
+    expect((await ru.inject({ method: 'GET', url: callbackPath(await approve(await installLinkOf(ru))) })).statusCode).toBe(200);
+  });
+
+  it('a state is single-use: the same link with a fresh code is refused, nothing changes', async () => {
+    const consent = await installLink();
+    const first = await approve(consent);
+    expect((await app.inject({ method: 'GET', url: callbackPath(first) })).statusCode).toBe(200);
+    const before = await conn.store.get();
+    const again = await approve(consent);
+    expect(again.searchParams.get('code')).not.toBe(first.searchParams.get('code'));
+    const res = await app.inject({ method: 'GET', url: callbackPath(again) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('STATE_USED');
+    expect((await conn.store.get())?.accessToken).toBe(before?.accessToken);
+  });
+
+  it('a state used through one instance is refused by another on the same database', async () => {
+    const second = await appFor(h, conn);
+    const consent = await installLink();
+    expect((await app.inject({ method: 'GET', url: callbackPath(await approve(consent)) })).statusCode).toBe(200);
+    const res = await second.inject({ method: 'GET', url: callbackPath(await approve(consent)) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('STATE_USED');
   });
 
   it('rejects a foreign referer (not an amoCRM/Kommo account) before exchanging the code', async () => {

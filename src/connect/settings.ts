@@ -19,4 +19,8 @@ export async function ensureSetting(db: Database, key: string, make: () => strin
   return value;
 }
 
+export async function deleteSetting(db: Database, key: string): Promise<void> {
+  await db.delete(appSettings).where(eq(appSettings.key, key));
+}
+
 export const randomSecret = (bytes = 24): string => randomBytes(bytes).toString('base64url');

@@ -5,9 +5,10 @@
 // Refresh lock (fact sheet §2.6: refresh tokens are single-use): on PostgreSQL `pg_advisory_xact_lock` inside a
 // transaction, so exactly one process refreshes and the others re-read the new pair; PGlite is one process and one
 // session, so an in-process mutex is enough (and a transaction there would block the store's own reads).
+import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { AmoReconnectRequiredError, type TokenSet, type TokenStore } from '../amocrm/index.js';
-import { amoConnections, type AmoConnectionRow, type ConnectionStateName, type Db } from '../db/index.js';
+import { amoConnections, appSettings, type AmoConnectionRow, type ConnectionStateName, type Db } from '../db/index.js';
 import { CryptoError, decryptSecret, encryptSecret } from './crypto.js';
 
 export type ConnectionStateView = 'not_connected' | ConnectionStateName;
@@ -82,6 +83,20 @@ export class DbTokenStore implements TokenStore {
     this.key = opts.key;
     this.id = opts.id ?? 'default';
     this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Claims a one-time value (an OAuth state) for this connection: true the first time, false ever after, in every
+   * process on this database (its hash is inserted into app_settings, on conflict nothing). Claims whose
+   * `expiresAt` (epoch ms) has passed are pruned as new ones are made.
+   */
+  async claimOnce(value: string, expiresAt: number): Promise<boolean> {
+    const db = this.handle.db;
+    const prefix = `connect.once:${this.id}:`;
+    await db.execute(sql`delete from ${appSettings} where starts_with(${appSettings.key}, ${prefix}) and ${appSettings.value}::bigint < ${this.now()}`);
+    const key = `${prefix}${createHash('sha256').update(value).digest('base64url')}`;
+    const rows = await db.insert(appSettings).values({ key, value: String(expiresAt) }).onConflictDoNothing().returning({ key: appSettings.key });
+    return rows.length > 0;
   }
 
   /** The last state this process saw (cheap, synchronous; refreshed on every read of the row). */

@@ -58,6 +58,15 @@ export async function startConnect(deps: StartConnectDeps): Promise<ConnectRunti
   const { config, db } = deps;
   const log = deps.logger?.child({ module: 'connect' });
   const key = await resolveSecretKey(db.db, config);
+  if (config.sandbox) {
+    // Said once, loudly: the sandbox trades secrecy for zero setup (docs/security.md).
+    log?.warn(
+      { keyStoredInDatabase: !config.secretKey },
+      'SANDBOX ONLY, not for production: ' +
+        (config.secretKey ? '' : 'the token encryption key is generated and kept in the same database as the tokens it encrypts; ') +
+        "the built-in emulator's state file (emulator-state.json in the data directory) holds its tokens in plaintext",
+    );
+  }
   const sandbox = config.sandbox ? await startSandboxEmulator(config) : undefined;
   const closers: (() => Promise<void>)[] = [];
   if (sandbox) closers.push(() => sandbox.close());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LeadRow } from '../db/index.js';
 import type { ResolvedMap } from '../provision/index.js';
-import { BuildError, buildComplexItem, contactKeys, dealName, noteText } from './build.js';
+import { BuildError, buildComplexItem, contactKeys, dealName, fitsType, noteText } from './build.js';
 import { formConfig } from './test-harness.js';
 
 const lead = (over: Partial<LeadRow> = {}): LeadRow => ({
@@ -102,5 +102,39 @@ describe('helpers', () => {
     expect(text).toContain('Phone: +79121234567');
     expect(text).toContain('object: Villa');
     expect(text).toContain('Consent: yes (v1)');
+  });
+});
+
+describe('visitor values that do not fit the provisioned field type', () => {
+  const form = formConfig('asia', { fields: { object: { entity: 'leads', field: 'object' }, budget: { entity: 'leads', field: 'budget' } } });
+
+  it('delivers the deal without an unknown select option or non-numeric text; the note keeps both', () => {
+    const l = lead({ extra: { object: 'Дворец', budget: 'abc' } });
+    const item = buildComplexItem({ lead: l, form, resolved, marker: { kind: 'tag' } });
+    expect(item.custom_fields_values ?? []).not.toEqual(expect.arrayContaining([expect.objectContaining({ field_id: 501 })]));
+    expect(item.custom_fields_values ?? []).not.toEqual(expect.arrayContaining([expect.objectContaining({ field_id: 502 })]));
+    const note = noteText(l, form);
+    expect(note).toContain('object: Дворец');
+    expect(note).toContain('budget: abc');
+  });
+
+  it('keeps a known option and a number written with spaces or a comma', () => {
+    const item = buildComplexItem({ lead: lead({ extra: { object: 'Condo', budget: '1 250 000,5' } }), form, resolved, marker: { kind: 'tag' } });
+    expect(item.custom_fields_values).toEqual(
+      expect.arrayContaining([
+        { field_id: 501, values: [{ value: 'Condo' }] },
+        { field_id: 502, values: [{ value: '1250000.5' }] },
+      ]),
+    );
+  });
+
+  it.each([
+    ['date', '2026-01-02T00:00:00Z', String(Date.parse('2026-01-02T00:00:00Z') / 1000)],
+    ['date', '1767312000', '1767312000'],
+    ['date', 'tomorrow', undefined],
+    ['text', 'anything', 'anything'],
+    [undefined, 'anything', 'anything'],
+  ])('fitsType(%s, %s) → %s', (type, text, expected) => {
+    expect(fitsType(text, type ? { type, enums: {} } : undefined)).toBe(expected);
   });
 });

@@ -77,9 +77,35 @@ function toValues(raw: unknown, mapping: FieldMapping, resolved: { type?: string
     else if (typeof mapped === 'string') out.push({ value: mapped });
     else if (resolved?.type === 'checkbox') out.push({ value: v === true || ['1', 'true', 'on', 'yes'].includes(String(v).toLowerCase()) });
     else if (typeof v === 'boolean' && resolved?.type !== 'text') out.push({ value: v });
-    else out.push({ value: String(v) });
+    else {
+      // Visitor text amoCRM would refuse for the provisioned type (an option the select does not have, "abc" for a
+      // number) is left out: the deal is still delivered, and the value is in the note (noteText lists every field).
+      const value = fitsType(String(v), resolved);
+      if (value !== undefined) out.push({ value });
+    }
   }
   return out;
+}
+
+const ENUM_TYPES = new Set(['select', 'multiselect', 'radiobutton', 'category']);
+const NUMBER_TYPES = new Set(['numeric', 'price', 'monetary']);
+const DATE_TYPES = new Set(['date', 'date_time', 'birthday']);
+
+/** The value as the field's type takes it, or undefined when it cannot hold it (unknown type: as given). */
+export function fitsType(text: string, field: { type?: string; enums?: Record<string, number> } | undefined): string | undefined {
+  const type = field?.type;
+  if (!type) return text;
+  if (ENUM_TYPES.has(type)) return field?.enums && Object.hasOwn(field.enums, text) ? text : undefined;
+  if (NUMBER_TYPES.has(type)) {
+    const n = text.replace(/[\s\u00a0]/g, '').replace(',', '.');
+    return /^-?\d{1,15}(?:\.\d{1,6})?$/.test(n) ? n : undefined;
+  }
+  if (DATE_TYPES.has(type)) {
+    if (/^\d{1,11}$/.test(text.trim())) return text.trim();
+    const ms = Date.parse(text);
+    return Number.isFinite(ms) ? String(Math.floor(ms / 1000)) : undefined;
+  }
+  return text;
 }
 
 function fieldRef(mapping: FieldMapping, resolved: ResolvedMap | undefined): { ref: { field_id: number } | { field_code: string }; info?: { type?: string; enums?: Record<string, number> } } {

@@ -16,7 +16,7 @@ import { createLeadIntake, intakeRoutes, type IntakeDeps, type LeadIntake } from
 import { createAdminGuard, createTokenGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
-import { errorHandler, HttpProblem, notFoundHandler } from './problem.js';
+import { clientErrorHandler, errorHandler, HttpProblem, notFoundHandler, problemOnSend } from './problem.js';
 
 export type AdminGuard = ReturnType<typeof createAdminGuard>;
 
@@ -67,6 +67,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false },
     // One line per request (below) instead of Fastify's two ("incoming request" + "request completed").
     logController: new LogController({ disableRequestLogging: true }),
+    // Requests Node's parser refuses (400/414/431/408) are answered as problem+json too.
+    clientErrorHandler,
+    // A URL Fastify cannot decode (FST_ERR_BAD_URL) goes through the same handler instead of Fastify's JSON.
+    frameworkErrors: (err, req, reply) => {
+      errorHandler(err, req, reply);
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -75,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', String(req.id));
   });
+  app.addHook('onSend', problemOnSend);
   if (deps.logger) {
     // The route pattern, not the URL: paths can carry secrets (webhook URLs) and queries personal data.
     app.addHook('onResponse', async (req, reply) => {

@@ -1,6 +1,7 @@
 // problem+json (RFC 9457) responses with a machine-readable `code`, from ONE error handler.
 // Any thrown error with a 4xx `statusCode` and a string `code` (plus optional `errors: {field, code, message}[]`)
 // is answered as-is, so domains can throw their own error classes without importing http/.
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ProblemFieldError {
@@ -42,11 +43,15 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 // Fastify's own error codes → ours.
@@ -89,9 +94,18 @@ function validationErrors(err: FastifyError): ProblemFieldError[] {
   }));
 }
 
+/**
+ * `instance` is the matched route's PATTERN (`/api/webhooks/amo/:secret`), never the URL: paths can hold secrets
+ * (the webhook URL) and queries personal data, and no error body may echo either.
+ */
+function instanceOf(req: FastifyRequest): Partial<Problem> {
+  const route = req.routeOptions?.url;
+  return route ? { instance: route } : {};
+}
+
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const requestId = String(req.id);
-  const instance = req.url.split('?')[0] ?? req.url;
+  const instance = instanceOf(req);
   if (err.validation) {
     const body = err.validationContext === 'body';
     const status = body ? 422 : 400;
@@ -99,17 +113,21 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
       reply,
       problem(status, body ? 'VALIDATION_FAILED' : 'BAD_REQUEST', requestId, {
         detail: `invalid ${err.validationContext ?? 'request'}`,
-        instance,
+        ...instance,
         errors: validationErrors(err),
       }),
     );
   }
   const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
-  if (mapped) return sendProblem(reply, problem(mapped[0], mapped[1], requestId, { detail: err.message, instance }));
-  const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    const code = typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : defaultCode(status);
-    const extra: Partial<Problem> = { detail: err.message, instance };
+  if (mapped) return sendProblem(reply, problem(mapped[0], mapped[1], requestId, { detail: err.message, ...instance }));
+  const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+  const fastifyCode = typeof err.code === 'string' && err.code.startsWith('FST_');
+  const ownCode = typeof err.code === 'string' && err.code !== '' && !fastifyCode;
+  // A domain error that chose its status (4xx, or 502/503/504 for an upstream that failed) is answered as-is.
+  if ((status >= 400 && status < 500) || (ownCode && status >= 502 && status <= 504)) {
+    const code = ownCode ? err.code : defaultCode(status);
+    // Fastify's own messages may quote the URL (FST_ERR_BAD_URL): they get the status title instead.
+    const extra: Partial<Problem> = { detail: fastifyCode ? (TITLES[status] ?? 'Error') : err.message, ...instance };
     const fieldErrors = (err as { errors?: unknown }).errors;
     if (Array.isArray(fieldErrors)) extra.errors = fieldErrors as ProblemFieldError[];
     const headers = (err as { headers?: Record<string, string> }).headers;
@@ -117,7 +135,7 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   }
   // Unknown: log it, answer with the request id only (no internals).
   req.log.error({ err }, 'request failed');
-  return sendProblem(reply, problem(500, 'INTERNAL_ERROR', requestId, { instance }));
+  return sendProblem(reply, problem(500, 'INTERNAL_ERROR', requestId, instance));
 }
 
 function defaultCode(status: number): string {
@@ -144,6 +162,41 @@ function defaultCode(status: number): string {
 export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(
     reply,
-    problem(404, 'NOT_FOUND', String(req.id), { detail: `no route ${req.method} ${req.url.split('?')[0]}`, instance: req.url.split('?')[0] ?? '' }),
+    // The path is not echoed: a mistyped webhook URL still carries its secret.
+    problem(404, 'NOT_FOUND', String(req.id), { detail: `no ${req.method} route for this path` }),
   );
+}
+
+/**
+ * Fastify's answer to a request Node's HTTP parser refused (bad request line, headers too large, timeout): written
+ * to the socket as problem+json, like every other error (Fastify's default is its own JSON shape).
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy(err);
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
+  const code = status === 431 ? 'HEADERS_TOO_LARGE' : status === 408 ? 'REQUEST_TIMEOUT' : status === 414 ? 'URI_TOO_LONG' : 'MALFORMED_REQUEST';
+  const body = JSON.stringify(problem(status, code, crypto.randomUUID(), { detail: TITLES[status] ?? 'the request could not be read' }));
+  socket.end(
+    `HTTP/1.1 ${status} ${TITLES[status] ?? 'Bad Request'}\r\nConnection: close\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * onSend safety net: an error answer in bare text (a plugin's own reply, e.g. the CORS plugin's "Invalid
+ * Preflight Request" 400) is rewritten into problem+json, so every error a client sees has the same shape.
+ */
+export async function problemOnSend(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  const status = reply.statusCode;
+  if (status < 400) return payload;
+  // Only bare text (or nothing): an HTML error page (the OAuth callback's) and JSON bodies are meant as sent.
+  const type = String(reply.getHeader('content-type') ?? '');
+  if (type !== '' && !type.startsWith('text/plain')) return payload;
+  const code = status >= 500 ? 'INTERNAL_ERROR' : defaultCode(status);
+  reply.header('content-type', 'application/problem+json; charset=utf-8');
+  reply.removeHeader('content-length');
+  return JSON.stringify(problem(status, code, String(req.id), { detail: TITLES[status] ?? 'Error', ...instanceOf(req) }));
 }

@@ -71,9 +71,11 @@ export async function writeLeads(db: Database, batch: BatchLead[]): Promise<Sett
     inserted = await insertLeadBatch(db, batch);
   } catch (err) {
     const { code, cause } = driverError(err);
-    // A data or constraint error fails the whole statement: retry one by one so only the bad lead fails.
-    // Same for a deadlock or serialization failure (class 40): single-lead statements cannot deadlock.
-    if (batch.length > 1 && code !== undefined && /^(22|23|40)/.test(code)) {
+    // One bad lead must never cost the others their answer. A data or constraint error fails the whole
+    // statement, and so does anything thrown before it is sent (a lead that cannot be serialized): retry one
+    // by one so only the bad lead fails. Same for a deadlock or serialization failure (class 40): single-lead
+    // statements cannot deadlock. Other database errors (the connection, the server) would fail every single too.
+    if (batch.length > 1 && (code === undefined || /^(22|23|40)/.test(code))) {
       return (await Promise.all(batch.map((b) => writeLeads(db, [b])))).flat();
     }
     const error = new LeadStoreError('the lead could not be stored', { cause });

@@ -129,7 +129,7 @@ function consentOf(v: unknown, ctx: ValidateContext, errors: Errors): Consent | 
   const at = obj.at ?? obj.time;
   if (at !== undefined && at !== '') {
     const ms = typeof at === 'number' ? (at < 1e12 ? at * 1000 : at) : typeof at === 'string' ? Date.parse(at) : NaN;
-    if (Number.isNaN(ms)) bad('consent.at must be an ISO date-time or a Unix timestamp');
+    if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIME_MS) bad('consent.at must be an ISO date-time or a Unix timestamp');
     else consent.at = new Date(ms).toISOString();
   } else if (given) consent.at = new Date(ctx.now()).toISOString();
   if (given && ctx.ip) consent.ip = ctx.ip;
@@ -172,31 +172,85 @@ function extraValue(field: string, v: unknown, errors: Errors): unknown {
   return typeof v === 'string' ? v.trim() : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x.trim() : x)) : v;
 }
 
+/** Deepest nesting accepted anywhere in a body, and in one unknown (raw) field; the raw fields' total JSON size. */
+export const SHAPE_LIMITS = { bodyDepth: 32, rawDepth: 6, rawBytes: 32 * 1024, rawKeys: 100 } as const;
+// A UTF-16 surrogate without its pair: jsonb (and any UTF-8 store) cannot hold it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE, 'g');
+
+function badText(s: string): 'NUL_CHARACTER' | 'INVALID_UNICODE' | undefined {
+  if (s.includes('\u0000')) return 'NUL_CHARACTER';
+  return LONE_SURROGATE.test(s) ? 'INVALID_UNICODE' : undefined;
+}
+
+const SHAPE_MESSAGES = {
+  NUL_CHARACTER: 'contains a NUL character',
+  INVALID_UNICODE: 'contains an unpaired UTF-16 surrogate (invalid Unicode)',
+  TOO_DEEP: `is nested deeper than ${SHAPE_LIMITS.bodyDepth} levels`,
+} as const;
+
 /**
- * Paths of every key or string value holding a NUL character. PostgreSQL cannot store U+0000 in text or jsonb, so
- * such a body is a 422 instead of a failed insert. Depth is bounded by the body limit and the qs parser's depth.
+ * Every key or string that PostgreSQL cannot store (U+0000, a lone surrogate) and nesting past the depth limit,
+ * found WITHOUT recursion (an explicit stack: a body nested thousands of levels deep cannot overflow the call
+ * stack). Stops after 20 findings.
  */
-function nulPaths(v: unknown, path: string, out: string[]): void {
-  if (typeof v === 'string') {
-    if (v.includes('\u0000')) out.push(path);
-  } else if (Array.isArray(v)) {
-    v.forEach((x, i) => nulPaths(x, `${path}.${i}`, out));
-  } else if (v && typeof v === 'object') {
+function shapeErrors(body: unknown): FieldError[] {
+  const out: FieldError[] = [];
+  const push = (field: string, code: keyof typeof SHAPE_MESSAGES) =>
+    out.push({ field: field || '(root)', code, message: `${field || 'the body'} ${SHAPE_MESSAGES[code]}` });
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: body, path: '', depth: 0 }];
+  while (stack.length > 0 && out.length < 20) {
+    const { v, path, depth } = stack.pop() as { v: unknown; path: string; depth: number };
+    if (typeof v === 'string') {
+      const bad = badText(v);
+      if (bad) push(path, bad);
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= SHAPE_LIMITS.bodyDepth) {
+      push(path, 'TOO_DEEP');
+      continue;
+    }
     for (const [k, x] of Object.entries(v)) {
-      const p = path ? `${path}.${k.replaceAll('\u0000', '')}` : k.replaceAll('\u0000', '');
-      if (k.includes('\u0000')) out.push(p);
-      else nulPaths(x, p, out);
+      const clean = k.replaceAll('\u0000', '').replace(LONE_SURROGATES, '\uFFFD').slice(0, 100);
+      const p = path ? `${path}.${clean}` : clean;
+      const bad = badText(k);
+      if (bad) push(p, bad);
+      else stack.push({ v: x, path: p, depth: depth + 1 });
     }
   }
+  return out;
 }
+
+/** Nesting depth of a value, counted without recursion and capped at `cap`. */
+function depthOf(v: unknown, cap: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop() as [unknown, number];
+    if (typeof x !== 'object' || x === null) continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > cap) return max;
+    for (const y of Object.values(x)) stack.push([y, d + 1]);
+  }
+  return max;
+}
+
+/** A filled honeypot: any non-blank text, any number or boolean, any non-empty object (never String() on it). */
+function filled(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'string') return v.trim() !== '';
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+/** Latest instant a consent time may name (the year 9999): beyond it Date cannot be printed as ISO. */
+const MAX_TIME_MS = 253_402_300_799_999;
 
 export function validateLead(body: Record<string, unknown>, ctx: ValidateContext): { ok: true; lead: LeadInput } | { ok: false; errors: FieldError[] } {
   const errors: Errors = [];
-  const nul: string[] = [];
-  nulPaths(body, '', nul);
-  if (nul.length > 0) {
-    return { ok: false, errors: nul.map((field) => ({ field, code: 'NUL_CHARACTER', message: `${field} contains a NUL character` })) };
-  }
+  const shape = shapeErrors(body);
+  if (shape.length > 0) return { ok: false, errors: shape };
   const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? ctx.defaultForm ?? 'default';
   if (!FORM_KEY.test(formKey)) {
     errors.push({ field: 'form', code: 'FORM_INVALID', message: 'form must be lower-case letters, digits, - and _' });
@@ -246,7 +300,7 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
 
   const honeypot = ctx.honeypotFor(formKey);
   const trap = body[honeypot];
-  lead.spam = trap !== undefined && trap !== null && String(trap).trim() !== '';
+  lead.spam = filled(trap);
 
   // Per-form extra fields: the `extra` object plus top-level names the form declares; the rest is kept raw.
   const declared = new Set(ctx.extraFieldsFor(formKey));
@@ -264,6 +318,7 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
       if (val !== undefined) lead.extra[k] = val;
     } else lead.raw[k] = v;
   }
+  rawLimits(lead.raw, errors);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, lead };
 }
 
@@ -283,4 +338,21 @@ export function inferSource(lead: LeadInput, refererHeader: string | undefined):
     }
   }
   return undefined;
+}
+
+/** Unknown fields are kept as sent, within bounds: how many, how deep, how big. */
+function rawLimits(raw: Record<string, unknown>, errors: Errors): void {
+  const keys = Object.keys(raw);
+  if (keys.length > SHAPE_LIMITS.rawKeys) {
+    errors.push({ field: '(root)', code: 'TOO_MANY_FIELDS', message: `at most ${SHAPE_LIMITS.rawKeys} unknown fields` });
+    return;
+  }
+  for (const k of keys) {
+    if (depthOf(raw[k], SHAPE_LIMITS.rawDepth) > SHAPE_LIMITS.rawDepth) {
+      errors.push({ field: k, code: 'TOO_DEEP', message: `${k} is nested deeper than ${SHAPE_LIMITS.rawDepth} levels` });
+    }
+  }
+  if (errors.length === 0 && JSON.stringify(raw).length > SHAPE_LIMITS.rawBytes) {
+    errors.push({ field: '(root)', code: 'TOO_LARGE', message: `unknown fields together exceed ${SHAPE_LIMITS.rawBytes} characters` });
+  }
 }

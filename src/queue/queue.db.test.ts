@@ -38,3 +38,23 @@ describe('createQueue', () => {
     expect(rows.rows).toEqual([{ name: 'amo_keep_alive', cron: '0 3 * * *' }]);
   });
 });
+
+describe('first boot on an empty database', () => {
+  // A readiness probe polls /health (queue depths of every task) while start-up creates the same queues.
+  it.each([1, 2, 3, 4, 5, 6])('creates queues under concurrent depth reads without a deadlock (try %i)', async () => {
+    const fresh = await createTestDb();
+    const a = createQueue({ db: fresh, tasks: ['amo_keep_alive', 'reconcile_amo'] });
+    const b = createQueue({ db: fresh });
+    try {
+      await Promise.all([a.start(), b.start()]);
+      const probes = Array.from({ length: 4 }, () => Promise.all([b.depth('amo_keep_alive'), b.depth('reconcile_amo'), a.depth('reconcile_amo')]));
+      const results = await Promise.all([...probes, a.schedule('amo_keep_alive', '0 3 * * *', {}), b.send('reconcile_amo', {})]);
+      expect(results.slice(0, 4)).toEqual(Array.from({ length: 4 }, () => expect.any(Array)));
+      expect(await b.depth('reconcile_amo')).toBe(1);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await fresh.cleanup();
+    }
+  });
+});

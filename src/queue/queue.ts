@@ -25,6 +25,8 @@ export interface QueueDeps {
   logger?: Logger;
   /** pg-boss schema (default `pgboss`). */
   schema?: string;
+  /** Queues created by start(), one at a time, before any other use. */
+  tasks?: readonly TaskName[];
   /** Worker polling interval (default 2 s; pg-boss minimum 0.5 s). */
   pollingIntervalSeconds?: number;
 }
@@ -36,15 +38,28 @@ export function createQueue(deps: QueueDeps): Queue {
     schema: deps.schema ?? 'pgboss',
   });
   boss.on('error', (err) => log?.error({ err }, 'queue error'));
-  // pg-boss 10 needs createQueue() before send/work. One in-flight creation per name: two concurrent
-  // createQueue() calls for the same queue deadlock on PostgreSQL.
+  // pg-boss 10 needs createQueue() before send/work. Each creation adds a partition to pg-boss's job table, so
+  // two creations at once (two names, or one racing a /health read of the queue sizes during start-up) can
+  // deadlock on PostgreSQL: in this process they run one at a time, and a deadlock with another process is retried.
   const created = new Map<string, Promise<void>>();
+  let chain: Promise<unknown> = Promise.resolve();
+  const createOnce = async (name: string): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!(await boss.getQueue(name))) await boss.createQueue(name, { name });
+        return;
+      } catch (err) {
+        if (attempt >= 5 || !isRetryable(err)) throw err;
+        log?.warn({ task: name, attempt }, 'queue creation collided with another; retrying');
+        await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
+      }
+    }
+  };
   function ensure(name: string): Promise<void> {
     let p = created.get(name);
     if (!p) {
-      p = (async () => {
-        if (!(await boss.getQueue(name))) await boss.createQueue(name, { name });
-      })();
+      p = chain.then(() => createOnce(name));
+      chain = p.catch(() => undefined);
       p.catch(() => created.delete(name));
       created.set(name, p);
     }
@@ -53,6 +68,8 @@ export function createQueue(deps: QueueDeps): Queue {
   return {
     async start() {
       await boss.start();
+      // Every known task's queue exists before anything (a health probe, a schedule) can ask for one.
+      for (const name of deps.tasks ?? []) await ensure(name);
       log?.info('queue started');
     },
     async stop() {
@@ -88,4 +105,13 @@ export function createQueue(deps: QueueDeps): Queue {
       return boss.getQueueSize(name);
     },
   };
+}
+
+/** A deadlock (40P01) or serialization failure (40001) with another creator: safe to try again. */
+function isRetryable(err: unknown): boolean {
+  for (let cur = err, depth = 0; depth < 5 && cur instanceof Error; depth++, cur = cur.cause) {
+    const code = (cur as { code?: unknown }).code;
+    if (code === '40P01' || code === '40001' || code === '23505') return true;
+  }
+  return false;
 }

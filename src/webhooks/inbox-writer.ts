@@ -27,6 +27,19 @@ export function createInboxWriter(db: Tx, opts: { maxBatch?: number } = {}): Inb
   let running = false;
   let last = 0;
 
+  async function insertAll(batch: Waiting[]): Promise<void> {
+    const rows = await db
+      .insert(webhookDeliveries)
+      .values(batch.map(({ row }) => deliveryValues(row)))
+      .returning({ id: webhookDeliveries.id });
+    // PostgreSQL returns the rows of an INSERT … VALUES in the order given.
+    batch.forEach((w, i) => {
+      const r = rows[i];
+      if (r) w.resolve(r.id);
+      else w.reject(new Error('webhook delivery insert returned no row'));
+    });
+  }
+
   async function pump(): Promise<void> {
     running = true;
     while (queue.length > 0) {
@@ -34,18 +47,11 @@ export function createInboxWriter(db: Tx, opts: { maxBatch?: number } = {}): Inb
       queue = queue.slice(batch.length);
       inFlight = batch.length;
       try {
-        const rows = await db
-          .insert(webhookDeliveries)
-          .values(batch.map(({ row }) => deliveryValues(row)))
-          .returning({ id: webhookDeliveries.id });
-        // PostgreSQL returns the rows of an INSERT … VALUES in the order given.
-        batch.forEach((w, i) => {
-          const r = rows[i];
-          if (r) w.resolve(r.id);
-          else w.reject(new Error('webhook delivery insert returned no row'));
-        });
+        await insertAll(batch);
       } catch (err) {
-        for (const w of batch) w.reject(err);
+        // One bad row fails the whole statement: retry one by one so only that delivery gets an error.
+        if (batch.length === 1) batch[0]?.reject(err);
+        else for (const w of batch) await insertAll([w]).catch((e: unknown) => w.reject(e));
       }
       inFlight = 0;
     }

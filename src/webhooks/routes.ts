@@ -8,6 +8,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { parseWebhook, WebhookParseError, type ParsedWebhook } from '../amocrm/webhooks/index.js';
 import type { Database } from '../db/index.js';
 import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
+import { outOfRange } from './ranges.js';
 import { secretFrom, secretMatches } from './secret.js';
 import type { WebhookLogger, WebhookSource } from './types.js';
 
@@ -121,25 +122,14 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
         m?.received.inc({ result });
         m?.ack.observe(Number(process.hrtime.bigint() - started) / 1e9);
       };
-      const given = secretFrom(req.params, req.query, req.headers['x-webhook-secret']);
-      if (!secretMatches(given, deps.source.webhookSecret)) {
-        done('unauthorized');
-        logRefused(req.ip, given ? 'wrong' : 'missing');
-        return sendProblem(
-          reply,
-          req,
-          401,
-          'WEBHOOK_SECRET_INVALID',
-          `${given ? 'wrong' : 'missing'} webhook secret: amoCRM must call the full webhook URL /api/webhooks/amo/<secret>. ` +
-            'It is printed at start (sandbox), by `leadbridge setup`, and by `npx leadbridge webhook-url`; `leadbridge setup` subscribes it for you.',
-        );
-      }
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const body = raw.toString('utf8');
       const contentType = req.headers['content-type'] ?? null;
       let parsed: ParsedWebhook;
       try {
         parsed = parseWebhook(raw, contentType ?? undefined, { maxBodyBytes: bodyLimit });
+        const range = outOfRange(parsed);
+        if (range) throw new WebhookParseError('OUT_OF_RANGE', range);
       } catch (err) {
         const code = err instanceof WebhookParseError ? err.code : 'MALFORMED';
         const message = err instanceof Error ? err.message : 'unparsable body';
@@ -176,7 +166,22 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
       tags: ['webhooks'],
       summary: 'amoCRM webhook receiver (form-urlencoded or JSON body; secret in the path, ?secret= or X-Webhook-Secret)',
     };
-    const opts = { logLevel: 'warn' as const, bodyLimit, schema };
+    // The secret is checked before the body is read: a stranger's oversized or malformed body gets the same 401.
+    const checkSecret = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+      const given = secretFrom(req.params, req.query, req.headers['x-webhook-secret']);
+      if (secretMatches(given, deps.source.webhookSecret)) return undefined;
+      m?.received.inc({ result: 'unauthorized' });
+      logRefused(req.ip, given ? 'wrong' : 'missing');
+      return sendProblem(
+        reply,
+        req,
+        401,
+        'WEBHOOK_SECRET_INVALID',
+        `${given ? 'wrong' : 'missing'} webhook secret: amoCRM must call the full webhook URL /api/webhooks/amo/<secret>. ` +
+          'It is printed at start (sandbox), by `leadbridge setup`, and by `npx leadbridge webhook-url`; `leadbridge setup` subscribes it for you.',
+      );
+    };
+    const opts = { logLevel: 'warn' as const, bodyLimit, schema, onRequest: checkSecret };
     app.post('/api/webhooks/amo/:secret', opts, handler);
     app.post('/api/webhooks/amo', opts, handler);
   };

@@ -8,7 +8,9 @@ export type WebhookParseErrorCode =
   | 'ARRAY_TOO_LARGE'
   | 'MALFORMED'
   | 'UNSUPPORTED_CONTENT_TYPE'
-  | 'EMPTY';
+  | 'EMPTY'
+  /** Thrown by the receiver, not the parser: a number that does not fit (an id ≥ 2^53, a time past 9999). */
+  | 'OUT_OF_RANGE';
 
 export class WebhookParseError extends Error {
   override readonly name = 'WebhookParseError';
