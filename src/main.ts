@@ -17,6 +17,7 @@ import { createCapture } from './capture/index.js';
 import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
 import { applyEnvFiles } from './config/env-files.js';
 import { checkDataDir, checkPortFree, opsRoutes, portInUseError, StartupError } from './ops/index.js';
+import { createRouting } from './routing/index.js';
 
 export interface Server {
   config: Config;
@@ -43,7 +44,7 @@ export interface StartOptions {
   envFiles?: string[];
 }
 
-const QUEUE_TASKS: TaskName[] = ['amo_keep_alive', 'reconcile_amo'];
+const QUEUE_TASKS: TaskName[] = ['amo_keep_alive', 'reconcile_amo', 'routing_take_up'];
 
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
   let env = opts.env ?? process.env;
@@ -98,6 +99,15 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       config.adminToken = connect.generatedAdminToken;
       process.stdout.write(`\nSANDBOX admin token (LEADBRIDGE_ADMIN_TOKEN is unset): ${connect.generatedAdminToken}\n\n`);
     }
+    // Routing: the manager per lead (rules, rotation shared through the database), recorded with its reasons;
+    // the take-up deadline job reassigns deals left in their first stage.
+    const routing = createRouting({
+      db: db.db,
+      amo: connect.conn.amo,
+      config: config.routing,
+      logger,
+      metrics,
+    });
     // Delivery: the outbox worker over THE amoCRM client; started after listen (and the sandbox's setup), held by
     // connect while the connection is unusable, woken by intake, stopped before the queue and the database.
     const delivery = createDelivery({
@@ -108,6 +118,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger,
       metrics,
       options: { contactLookup: config.delivery.contactLookup },
+      route: (leads, ctx) => routing.route(leads, ctx),
     });
     closers.unshift(() => delivery.stop());
     // Webhooks: amoCRM webhooks stored raw and acked at once, applied by the processor, repaired by reconciliation
@@ -142,6 +153,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ],
       onLeadCaptured: () => delivery.wake(),
       dealView: (amoLeadId) => dealView(db.db, amoLeadId),
+      routingView: (leadId) => routing.view(leadId),
     };
     const app = await buildApp(deps);
     closers.unshift(() => app.close());
@@ -169,6 +181,16 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       }
     });
     if (config.reconcileCron) await queue.schedule('reconcile_amo', config.reconcileCron, {});
+    if (routing.takeUpEnabled) {
+      await queue.work('routing_take_up', async () => {
+        try {
+          await routing.takeUpOnce();
+        } catch (err) {
+          log.warn({ err }, 'take-up check failed; the next run retries');
+        }
+      });
+      await queue.schedule('routing_take_up', '* * * * *', {});
+    }
 
     let closing: Promise<void> | undefined;
     const close = () =>

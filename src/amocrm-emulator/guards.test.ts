@@ -21,8 +21,8 @@ describe('rights and payment', () => {
     expect((await e.api('POST', '/api/v4/leads/pipelines', [{ name: 'p', sort: 1, is_main: false, is_unsorted_on: false }], access_token)).status).toBe(403);
     expect((await e.api('GET', '/api/v4/leads/custom_fields', undefined, access_token)).status).toBe(200);
     const users = await e.api('GET', '/api/v4/users');
-    expect(users.json._embedded.users).toHaveLength(3);
-    expect(users.json._total_items).toBe(3);
+    expect(users.json._embedded.users).toHaveLength(7);
+    expect(users.json._total_items).toBe(7);
   });
 
   it('blocks writes with 402 while payment is required, reads still work', async () => {

@@ -3,7 +3,7 @@ import { buildEmulator } from './server.js';
 import type { EmulatorOptions, RunningEmulator } from './options.js';
 
 export { buildEmulator, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, ACCOUNT_ID } from './server.js';
-export { ADMIN_USER_ID, MANAGER_USER_ID, MANAGER2_USER_ID } from './seed.js';
+export { ADMIN_USER_ID, DEMO_MANAGERS, MANAGER_USER_ID, MANAGER2_USER_ID } from './seed.js';
 export type {
   BuiltEmulator,
   ContactPatch,

@@ -5,8 +5,15 @@ import type { EmulatorStore, PipelineRec } from './records.js';
 export const ADMIN_USER_ID = 8000001;
 export const MANAGER_USER_ID = 8000002;
 export const MANAGER2_USER_ID = 8000003;
+/** The demo sales team (leadbridge.yaml routes among them, docs/routing.md); Глеб is a deactivated seat. */
+export const DEMO_MANAGERS = [
+  { id: 8000004, name: 'Анна Смирнова', email: 'anna@demo.example' },
+  { id: 8000005, name: 'Борис Петров', email: 'boris@demo.example' },
+  { id: 8000006, name: 'Вера Кузнецова', email: 'vera@demo.example' },
+  { id: 8000007, name: 'Глеб Орлов', email: 'gleb@demo.example', inactive: true },
+] as const;
 
-function rights(admin: boolean): UserRights {
+function rights(admin: boolean, active = true): UserRights {
   const all = { view: 'A', edit: 'A', add: 'A', delete: admin ? 'A' : 'D', export: admin ? 'A' : 'D' };
   return {
     leads: all,
@@ -19,7 +26,7 @@ function rights(admin: boolean): UserRights {
     status_rights: [],
     is_admin: admin,
     is_free: false,
-    is_active: true,
+    is_active: active,
     group_id: null,
     role_id: null,
   };
@@ -30,6 +37,7 @@ export function seedUsers(): User[] {
     { id: ADMIN_USER_ID, name: 'Admin', email: 'admin@example.test', lang: 'ru', rights: rights(true) },
     { id: MANAGER_USER_ID, name: 'Manager One', email: 'manager1@example.test', lang: 'ru', rights: rights(false) },
     { id: MANAGER2_USER_ID, name: 'Manager Two', email: 'manager2@example.test', lang: 'ru', rights: rights(false) },
+    ...DEMO_MANAGERS.map((m) => ({ id: m.id, name: m.name, email: m.email, lang: 'ru', rights: rights(false, !('inactive' in m)) })),
   ];
 }
 

@@ -12,6 +12,7 @@ import { openDb, type Db } from '../db/index.js';
 import { CONTACT_LOOKUPS, createDelivery, type ContactLookup } from '../delivery/index.js';
 import { createLogger } from '../http/index.js';
 import { loadResolvedMap } from '../provision/index.js';
+import { createRouting } from '../routing/index.js';
 
 interface WorkerCliOptions {
   config?: string;
@@ -81,10 +82,13 @@ export function registerWorkerCommand(program: Command): void {
       const claimTimeoutMs = int(o.claimTimeoutMs, 'claim-timeout-ms');
       const requestTimeoutMs = int(o.requestTimeoutMs, 'request-timeout-ms');
       const pollIntervalMs = int(o.pollMs, 'poll-ms');
+      const amo = await amoFor(config, db, o);
+      const routing = createRouting({ db: db.db, amo, config: config.routing, logger });
       const delivery = createDelivery({
         db: db.db,
-        amo: await amoFor(config, db, o),
+        amo,
         config,
+        route: (leads, ctx) => routing.route(leads, ctx),
         resolved: async () => (await loadResolvedMap(db.db)) ?? undefined,
         logger,
         options: {

@@ -77,7 +77,7 @@ account: { pipelines: [{ key: asia_deals, name: Asia, stages: [{ key: new_lead, 
       dealName: '{{name}} — {{form_title}}', tags: ['site'], note: false, honeypot: 'company', extraFields: [],
       fields: { utm_source: { entity: 'leads', field: 'utm_source' }, direction: { entity: 'leads', field: 123 } },
     });
-    expect(c).toMatchObject({ routing: { users: [1, 2] }, delivery: { batchSize: 20 }, cors: { origins: ['https://asia.example'] } });
+    expect(c).toMatchObject({ routing: { rules: [{ name: 'default', strategy: 'round_robin', pool: ['user:1', 'user:2'] }] }, delivery: { batchSize: 20 }, cors: { origins: ['https://asia.example'] } });
     expect(c.account).toBeDefined();
   });
 

@@ -1,6 +1,7 @@
 // The YAML config file (leadbridge.yaml): forms → pipeline/stage/fields, routing, delivery, CORS, limits.
 // snake_case in the file, camelCase in the typed Config. Documented in docs/configuration.md.
 import { z } from 'zod';
+import { RoutingSectionSchema } from '../routing/index.js';
 import { CaptureFormSchema } from './capture-schema.js';
 import { ProvisionSpecSchema } from './provision-spec.js';
 import { CONTACT_LOOKUPS } from './types.js';
@@ -81,7 +82,8 @@ export const FileConfigSchema = z
     forms: z
       .record(z.string().regex(FORM_KEY, 'form keys are lower-case letters, digits, - and _ (max 64)'), FormSchema)
       .default({}),
-    routing: z.object({ users: z.array(z.number().int().positive()).default([]) }).strict().default({ users: [] }),
+    // Manager routing (docs/routing.md); `routing: { users: [...] }` alone is a default round-robin rule.
+    routing: RoutingSectionSchema,
     delivery: z
       .object({
         batch_size: z.number().int().min(1).max(250).default(50),

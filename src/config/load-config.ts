@@ -140,7 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     apiKeys,
     retention: { rawWebhookDays: f.retention.raw_webhook_days, spamDays: f.retention.spam_days },
     audit: { amocrmCalls: f.audit.amocrm_calls },
-    routing: { users: f.routing.users },
+    routing: f.routing,
     delivery: {
       batchSize: f.delivery.batch_size,
       maxAttempts: f.delivery.max_attempts,

@@ -1,4 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
+import type { RoutingConfig } from '../routing/index.js';
 import type { CaptureFormConfig } from './capture-schema.js';
 import type { ProvisionSpec } from './provision-spec.js';
 
@@ -97,7 +98,8 @@ export interface Config {
   retention: { rawWebhookDays: number; spamDays: number };
   /** The audit line per amoCRM call (on by default). */
   audit: { amocrmCalls: boolean };
-  routing: { users: number[] };
+  /** Manager routing (`routing:`), validated and normalised (docs/routing.md). */
+  routing: RoutingConfig;
   delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number; contactLookup: ContactLookup };
   cors: { origins: string[] };
   rateLimit: { perIpPerMinute: number };

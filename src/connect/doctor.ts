@@ -18,6 +18,7 @@ import type { AmoConnection } from './connection.js';
 import { getWebhookUrl } from './keys.js';
 import { withSystemFields } from './setup.js';
 import type { ProvisionSpec } from '../config/provision-spec.js';
+import { createRouting } from '../routing/index.js';
 
 export interface DoctorDeps {
   config: Config;
@@ -132,6 +133,11 @@ export async function connectDoctor(deps: DoctorDeps): Promise<DoctorReport> {
     }
   } else {
     checks.push({ name: 'account setup', run: () => bad('not checked: the account is not reachable', 'fix the connection first, then run doctor again') });
+  }
+  if (accountOk) {
+    // Every configured manager exists and is active in amoCRM (GET /api/v4/users).
+    const routing = createRouting({ db: deps.db.db, amo: conn.amo, config: config.routing });
+    for (const c of await routing.checks()) checks.push({ name: c.name, run: () => (c.ok ? ok(c.detail) : bad(c.detail, c.fix ?? '')) });
   }
   checks.push({
     name: 'stored id map',

@@ -9,7 +9,7 @@ import { backoffMs, classifyError, type BackoffPolicy, type Classified } from '.
 import { planContacts, type ContactLookup } from './contacts.js';
 import { findDeliveredDeal } from './lookup.js';
 import type { DeliveryMetrics } from './metrics.js';
-import { recordDelivered, recordFailures, releaseContactKeys, takeCursor, type ClaimedLead, type DeliveredRow, type FailureRow } from './sql.js';
+import { recordDelivered, recordFailures, releaseContactKeys, type ClaimedLead, type DeliveredRow, type FailureRow } from './sql.js';
 
 export interface BatchContext {
   db: Database;
@@ -30,7 +30,12 @@ export interface BatchContext {
   /** Options for every amoCRM call of this batch (timeout, the claim-deadline signal). */
   requestOpts: RequestOptions;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void } | undefined;
+  /** Routing: the responsible user (and the note line) per lead; absent = amoCRM assigns the token's user. */
+  route?: RouteLeads | undefined;
 }
+
+/** Asks routing for each lead's manager (contactIds: leads whose amoCRM contact is known already). */
+export type RouteLeads = (leads: LeadRow[], ctx: { contactIds: Map<string, number>; opts: RequestOptions }) => Promise<Map<string, { userId: number | null; note: string }>>;
 
 export interface BatchOutcome {
   delivered: number;
@@ -50,6 +55,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
   const out: BatchOutcome = { delivered: 0, failed: 0, held: 0, notes: 0 };
   const delivered: DeliveredRow[] = [];
   const failures: FailureRow[] = [];
+  const routeNotes = new Map<string, string>();
   const formOf = (l: LeadRow): FormConfig => ctx.config.forms[l.formKey] ?? defaultForm(l.formKey);
   const deliveredRow = (lead: LeadRow, r: { amoLeadId: number; amoContactId: number | null }, event: Record<string, unknown>, extra: Partial<DeliveredRow> = {}): DeliveredRow => {
     const form = formOf(lead);
@@ -59,7 +65,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
       amoContactId: r.amoContactId,
       responsibleUserId: lead.responsibleUserId,
       event: { amo_lead_id: r.amoLeadId, amo_contact_id: r.amoContactId, ...event },
-      ...(form.note ? { note: noteText(lead, form) } : {}),
+      ...(form.note ? { note: [noteText(lead, form), ...(routeNotes.has(lead.id) ? [routeNotes.get(lead.id)] : [])].join('\n') } : {}),
       ...extra,
     };
   };
@@ -118,14 +124,6 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
   // 2. Items that cannot be built (config not resolved) fail at once; the rest get a responsible user.
   const items = new Map<string, { lead: LeadRow; form: FormConfig }>();
   for (const lead of queue) items.set(lead.id, { lead, form: formOf(lead) });
-  const users = ctx.config.routing.users;
-  const unassigned = queue.filter((l) => l.responsibleUserId === null);
-  if (users.length > 0 && unassigned.length > 0) {
-    const start = await takeCursor(ctx.db, 'round_robin:users', unassigned.length);
-    unassigned.forEach((l, i) => {
-      l.responsibleUserId = users[(start + i) % users.length] ?? null;
-    });
-  }
 
   // 3. Contacts, then rounds of /leads/complex.
   let plan: Awaited<ReturnType<typeof planContacts>> | undefined;
@@ -157,6 +155,26 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
     queue = [];
   }
   const known = plan?.known ?? new Map<string, number>();
+  // 3b. Managers: routing decides per lead and records why (a retried lead keeps its first decision).
+  if (ctx.route && queue.length > 0) {
+    try {
+      // Leads recovered by lookup were routed before their deal was made: their first decision comes back.
+      const recovered = batch.filter((l) => l.responsibleUserId === null && delivered.some((d) => d.leadId === l.id));
+      const routed = await ctx.route([...queue.filter((l) => l.responsibleUserId === null), ...recovered], { contactIds: known, opts: ctx.requestOpts });
+      for (const [id, r] of routed) {
+        const lead = queue.find((l) => l.id === id);
+        if (lead) lead.responsibleUserId = r.userId;
+        const d = delivered.find((x) => x.leadId === id);
+        if (d && d.responsibleUserId === null) d.responsibleUserId = r.userId;
+        routeNotes.set(id, r.note);
+      }
+    } catch (e) {
+      const c = classifyError(e, ctx.now());
+      noteHold(c);
+      for (const lead of queue) fail(lead, c, false, { during: 'routing' });
+      queue = [];
+    }
+  }
   const newContact = new Map<string, number>(); // leader lead id → created contact id
   const waitsFor = plan?.waitsFor ?? new Map<string, string>();
 

@@ -94,8 +94,8 @@ describe('delivery', () => {
     const deals = state.leads.filter((l) => l.id === views[0]!.amo_lead_id || l.id === views[1]!.amo_lead_id);
     expect(new Set(deals.map((d) => d.id)).size).toBe(2);
     expect(views[1]!.timeline.find((e: any) => e.type === 'delivered').detail.contact).toBe('linked');
-    // Round-robin continued across batches through the shared cursor.
-    expect(views.map((v) => v.responsible_user_id)).toEqual([MANAGER2_USER_ID, MANAGER_USER_ID]);
+    // Routing's sticky rule: the returning contact keeps the manager its first lead got.
+    expect(views.map((v) => v.responsible_user_id)).toEqual([MANAGER2_USER_ID, MANAGER2_USER_ID]);
   });
 
   it('never creates two contacts for one phone or email, inside a batch or across concurrent batches', async () => {

@@ -2,6 +2,7 @@
 // /leads/complex → record), its error classification, the notes outbox, replay (admin routes + SQL for the CLI).
 export { createDelivery } from './worker.js';
 export type { Delivery, DeliveryDeps, DeliveryHealth, DeliveryOptions } from './worker.js';
+export type { RouteLeads } from './batch.js';
 export { classifyError, backoffMs, DEFAULT_BACKOFF } from './classify.js';
 export type { BackoffPolicy, Classified, ErrorKind } from './classify.js';
 export { CONTACT_LOOKUPS } from './contacts.js';

@@ -9,6 +9,7 @@ import { AmoClient, longLivedTokenSet, MemoryTokenStore } from '../amocrm/index.
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../amocrm-emulator/index.js';
 import type { Config, FormConfig } from '../config/index.js';
 import { PgRateLimitStore } from '../connect/rate-limit-store.js';
+import { createRouting, RoutingSectionSchema, type Routing, type RoutingFileInput } from '../routing/index.js';
 import { MARKER_FIELD_CODE } from './build.js';
 import { deliveryRoutes } from './routes.js';
 import { createDelivery, type Delivery, type DeliveryOptions } from './worker.js';
@@ -19,6 +20,7 @@ export interface Harness {
   amo: AmoClient;
   app: FastifyInstance;
   delivery: Delivery;
+  routing: Routing;
   metrics: Registry;
   config: Config;
   submit(body: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; id: string }>;
@@ -33,6 +35,10 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   forms?: Record<string, Partial<FormConfig>>;
   routingUsers?: number[];
+  /** A `routing:` section (wins over routingUsers). */
+  routing?: RoutingFileInput;
+  /** Routing's clock (take-up tests move it forward). */
+  now?: () => number;
   maxAttempts?: number;
   delivery?: DeliveryOptions;
   /** Create the LEADBRIDGE_ID lead field in the emulator (default true). */
@@ -48,6 +54,7 @@ export type BuildAppFn = (deps: {
   db: Db;
   metrics: Registry;
   onLeadCaptured: (leadId: string) => void;
+  routingView?: (leadId: string) => Promise<any>;
   extraRoutes: ((ctx: { requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void> }) => FastifyPluginAsync)[];
 }) => Promise<FastifyInstance>;
 
@@ -76,15 +83,17 @@ export async function startHarness(buildApp: BuildAppFn, o: HarnessOptions = {})
   const config: Config = {
     ...base,
     forms,
-    routing: { users: o.routingUsers ?? [] },
+    routing: RoutingSectionSchema.parse(o.routing ?? { users: o.routingUsers ?? [] }),
     delivery: { ...base.delivery, maxAttempts: o.maxAttempts ?? base.delivery.maxAttempts },
   };
   const metrics = new Registry();
+  const routing = createRouting({ db: tdb.db, amo, config: config.routing, metrics, ...(o.now ? { now: o.now } : {}) });
   const delivery = createDelivery({
     db: tdb.db,
     amo,
     config,
     metrics,
+    route: (leads, ctx) => routing.route(leads, ctx),
     options: { pollIntervalMs: 100, notesMaxDelayMs: 100, backoff: { baseMs: 100, capMs: 400, jitter: 0.2 }, claimTimeoutMs: 30_000, requestTimeoutMs: o.amoTimeoutMs ?? 5000, ...o.delivery },
   });
   const app = await buildApp({
@@ -92,6 +101,7 @@ export async function startHarness(buildApp: BuildAppFn, o: HarnessOptions = {})
     db: tdb,
     metrics,
     onLeadCaptured: () => delivery.wake(),
+    routingView: (id) => routing.view(id),
     extraRoutes: [(ctx) => deliveryRoutes({ db: tdb.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() })],
   });
   if (o.start ?? true) delivery.start();
@@ -102,6 +112,7 @@ export async function startHarness(buildApp: BuildAppFn, o: HarnessOptions = {})
     amo,
     app,
     delivery,
+    routing,
     metrics,
     config,
     async submit(body, headers = {}) {

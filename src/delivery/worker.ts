@@ -10,7 +10,7 @@ import type { AmoClient } from '../amocrm/index.js';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import type { ResolvedMap } from '../provision/index.js';
-import { deliverBatch, type BatchOutcome } from './batch.js';
+import { deliverBatch, type BatchOutcome, type RouteLeads } from './batch.js';
 import type { Marker } from './build.js';
 import { classifyError, DEFAULT_BACKOFF, type BackoffPolicy } from './classify.js';
 import type { ContactLookup } from './contacts.js';
@@ -52,6 +52,8 @@ export interface DeliveryDeps {
   resolved?: ResolvedMap | (() => Promise<ResolvedMap | undefined>);
   logger?: Logger;
   metrics?: Registry;
+  /** Routing's decision per lead (src/routing via main.ts); absent = amoCRM assigns the token's user. */
+  route?: RouteLeads;
   now?: () => number;
   random?: () => number;
   options?: DeliveryOptions;
@@ -191,6 +193,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
           metrics,
           requestOpts: { timeoutMs: requestTimeoutMs, signal: ctrl.signal },
           log,
+          route: deps.route,
         },
         rows,
       );

@@ -44,6 +44,8 @@ export interface AppDeps {
   extraRoutes?: ((ctx: RouteContext) => FastifyPluginAsync)[];
   /** The synced amoCRM deal for GET /api/leads/:id (webhook sync). */
   dealView?: IntakeDeps['dealView'];
+  /** The routing decision for GET /api/leads/:id (routing). */
+  routingView?: IntakeDeps['routingView'];
   /** Wakes the delivery worker after a lead commits. */
   onLeadCaptured?: (leadId: string) => void;
   now?: () => number;
@@ -136,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}),
       ...(deps.dealView ? { dealView: deps.dealView } : {}),
+      ...(deps.routingView ? { routingView: deps.routingView } : {}),
   };
   const intake = createLeadIntake(intakeDeps);
   await app.register(intakeRoutes({ ...intakeDeps, intake }));

@@ -20,13 +20,15 @@ export interface IntakeDeps extends LeadIntakeDeps {
   rateLimit?: { max: number; timeWindow: number };
   /** The synced amoCRM deal of a delivered lead (webhook sync provides it; absent → `deal: null`). */
   dealView?: (amoLeadId: number) => Promise<LeadView['deal']>;
+  /** The routing decision of a lead (src/routing provides it; absent → `routing: null`). */
+  routingView?: (leadId: string) => Promise<LeadView['routing']>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type LeadView = z.infer<typeof LeadViewSchema>;
 
-function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>>, deal: LeadView['deal']): LeadView {
+function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>>, deal: LeadView['deal'], routing: LeadView['routing'] = null): LeadView {
   return {
     id: lead.id,
     form: lead.formKey,
@@ -51,6 +53,7 @@ function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>
     created_at: lead.createdAt.toISOString(),
     updated_at: lead.updatedAt.toISOString(),
     timeline: events.map((e) => ({ at: e.at.toISOString(), type: e.type, detail: e.detail })),
+    routing,
     deal,
   };
 }
@@ -137,7 +140,8 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
         const lead = UUID.test(id) ? await getLead(deps.db, id) : undefined;
         if (!lead) throw new IntakeError('LEAD_NOT_FOUND', 404, 'no lead with this id');
         const deal = lead.amoLeadId !== null && deps.dealView ? await deps.dealView(lead.amoLeadId) : null;
-        return toView(lead, await listLeadEvents(deps.db, lead.id), deal);
+        const routing = deps.routingView ? await deps.routingView(lead.id) : null;
+        return toView(lead, await listLeadEvents(deps.db, lead.id), deal, routing);
       },
     );
   };

@@ -84,6 +84,24 @@ export const LeadViewSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   timeline: z.array(z.object({ at: z.string(), type: z.string(), detail: z.unknown() })),
+  /** Who became the deal's manager and why (routing; null when routing has not decided, or is not configured). */
+  routing: z
+    .object({
+      rule: z.string().nullable(),
+      strategy: z.string().nullable(),
+      outcome: z.string(),
+      user_id: z.number().nullable(),
+      manager: z.string().nullable(),
+      manager_name: z.string().nullable(),
+      reason: z.string(),
+      skipped: z.array(z.unknown()),
+      fallback: z.string().nullable(),
+      decided_at: z.string(),
+      note: z.string(),
+      take_up: z.object({ due_at: z.string(), state: z.string().nullable() }).nullable(),
+      reassignments: z.array(z.unknown()),
+    })
+    .nullable(),
   /** The deal as synced back from amoCRM (stage, manager, price, stage history); null until a webhook or
    * reconciliation has reported it. */
   deal: z

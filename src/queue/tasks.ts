@@ -7,6 +7,8 @@ export interface TaskPayloads {
   amo_keep_alive: Record<string, never>;
   /** Compare recent local leads with amoCRM (webhooks/ reconciliation via the events API). */
   reconcile_amo: { sinceUnix?: number };
+  /** Reassign deals whose take-up deadline passed while still in their first stage (routing/, every minute). */
+  routing_take_up: Record<string, never>;
 }
 
 export type TaskName = keyof TaskPayloads;

@@ -20,3 +20,5 @@ export type { NewDomainEvent } from './domain-events.js';
 export { dealFieldMapFromResolved, cachedFieldMap } from './fields.js';
 export { secretMatches } from './secret.js';
 export type { ContactObservation, DealFieldMap, DealObservation, DomainEventType, WebhookLogger, WebhookSource } from './types.js';
+export { syncedDealOfLead, openDealsByUser, syncedContactOwner } from './reads.js';
+export type { SyncedDeal } from './reads.js';

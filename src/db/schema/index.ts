@@ -5,3 +5,4 @@ export * from './connect.js';
 export * from './provision.js';
 export * from './delivery.js';
 export * from './events.js';
+export * from './routing.js';

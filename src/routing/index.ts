@@ -1,0 +1,12 @@
+// Manager routing: who becomes a deal's responsible user, and why (docs/routing.md). A pure decision core (rules,
+// strategies, availability, sticky owner, fallback) and a thin I/O layer (rotation and counts in the database,
+// amoCRM users cached, the take-up deadline job).
+export { createRouting } from './service.js';
+export type { Routing, RoutingDeps, RoutableLead, Routed, DoctorCheckResult } from './service.js';
+export { RoutingSectionSchema, emptyRouting, normaliseRouting } from './config.js';
+export type { RoutingFileInput } from './config.js';
+export { decide } from './decide.js';
+export type { DecideEnv, DecideInput } from './decide.js';
+export { routingNoteLine, routingView } from './note.js';
+export type { RoutingView } from './note.js';
+export type { Decision, RoutingConfig, RuleSpec, ManagerSpec, Strategy, SkipReason } from './types.js';
