@@ -15,6 +15,8 @@ import { loadResolvedMap } from './provision/index.js';
 import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
 import { createCapture } from './capture/index.js';
 import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
+import { applyEnvFiles } from './config/env-files.js';
+import { checkDataDir, checkPortFree, opsRoutes, portInUseError, StartupError } from './ops/index.js';
 import { createRouting } from './routing/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { amoCatalogSource } from './dashboard/amo-catalog.js';
@@ -38,14 +40,33 @@ export interface StartOptions {
   /** Listen on this port instead of config.port (tests: 0). */
   port?: number;
   host?: string;
+  /** Read `.env` / `.env.local` from this directory into (a copy of) `env` first; `npm start` uses the cwd. */
+  envDir?: string;
+  /** The env files already applied by the caller (runMain), for the start-up log. */
+  envFiles?: string[];
 }
 
 const QUEUE_TASKS: TaskName[] = ['amo_keep_alive', 'reconcile_amo', 'routing_take_up'];
 
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
-  const config = loadConfig(opts.env ?? process.env, opts.configPath ? { configPath: opts.configPath } : {});
+  let env = opts.env ?? process.env;
+  let envFiles = opts.envFiles ?? [];
+  if (opts.envDir !== undefined) {
+    env = { ...env };
+    envFiles = applyEnvFiles(env, opts.envDir).files;
+  }
+  const config = loadConfig(env, opts.configPath ? { configPath: opts.configPath } : {});
+  config.envFiles = envFiles;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const log = logger.child({ module: 'main' });
+  log.info({ envFiles, configPath: config.configPath }, envFiles.length ? 'environment files read' : 'no .env or .env.local file: using the environment only');
+  for (const w of config.warnings) log.warn(w);
+  // Before the slow part (migrations, the sandbox's OAuth + setup): a busy port or a read-only data dir fails now.
+  const port = opts.port ?? config.port;
+  const host = opts.host ?? config.host;
+  await checkPortFree(port, host, 'PORT');
+  if (config.sandbox) await checkPortFree(config.emulatorPort, '127.0.0.1', 'LEADBRIDGE_EMULATOR_PORT');
+  if (!config.databaseUrl) checkDataDir(config.dataDir);
   if (!config.configFileFound) log.warn({ configPath: config.configPath }, 'config file not found; using built-in defaults');
   if (!config.adminToken && !config.sandbox) log.warn('LEADBRIDGE_ADMIN_TOKEN is not set; admin endpoints refuse every request');
 
@@ -143,6 +164,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => connect.routes(ctx.requireAdmin),
         (ctx) => deliveryRoutes({ db: db.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() }),
         webhooks.routes,
+        (ctx) => opsRoutes({ requireAdmin: ctx.requireAdmin, webhookUrl: () => getWebhookUrl(db.db, config) }),
         (ctx) => capture.routes(ctx),
         () => dashboard.routes(),
       ],
@@ -152,8 +174,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     };
     const app = await buildApp(deps);
     closers.unshift(() => app.close());
-    await app.listen({ port: opts.port ?? config.port, host: opts.host ?? '0.0.0.0' });
-    log.info({ port: opts.port ?? config.port, db: db.kind, sandbox: config.sandbox }, 'leadbridge started');
+    try {
+      await app.listen({ port, host });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUseError(port, host, 'PORT');
+      throw e;
+    }
+    log.info({ port, host, db: db.kind, sandbox: config.sandbox }, 'leadbridge started');
     const addr = app.server.address();
     if (firstAdmin?.generatedPassword) {
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -163,6 +190,10 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       );
     }
     await connect.afterListen(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : config.port}`);
+    if (config.sandbox) {
+      // The full URL holds the webhook secret: printed for the operator, never logged.
+      process.stdout.write(`SANDBOX webhook URL (amoCRM → Leadbridge; also \`npx leadbridge webhook-url\`): ${await getWebhookUrl(db.db, config)}\n\n`);
+    }
     connect.bindDeliveryPause(delivery);
     delivery.start();
     webhooks.processor.start();
@@ -208,10 +239,12 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
 export async function runMain(): Promise<void> {
   let server: Server;
   try {
-    server = await startServer();
+    // `.env` then `.env.local` from the working directory; variables already in the environment win.
+    const { files } = applyEnvFiles(process.env);
+    server = await startServer({ envFiles: files });
   } catch (err) {
     // ConnectError here: LEADBRIDGE_SECRET_KEY missing outside the sandbox (a clear one-line message, no stack).
-    if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof ConnectError) {
+    if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof ConnectError || err instanceof StartupError) {
       process.stderr.write(`leadbridge: ${err.message}\n`);
       process.exit(1);
     }

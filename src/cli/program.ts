@@ -7,6 +7,7 @@ import { registerSetupCommand } from './setup.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerReplayCommand } from './replay.js';
 import { registerWorkerCommand } from './worker.js';
+import { registerWebhookUrlCommand } from './webhook-url.js';
 import { registerUsersCommand } from './users.js';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerReplayCommand(program);
   registerWorkerCommand(program);
+  registerWebhookUrlCommand(program);
   registerUsersCommand(program);
   return program;
 }

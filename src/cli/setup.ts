@@ -2,7 +2,7 @@
 // deletes), subscribe Leadbridge's webhook URL, store the resolved ids. A second run changes nothing and says so.
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { ConnectError, createAmoConnection, demoSpec, resolveSecretKey, runSetup, type SetupResult } from '../connect/index.js';
+import { ConnectError, createAmoConnection, demoSpec, getWebhookUrl, resolveSecretKey, runSetup, type SetupResult } from '../connect/index.js';
 import { DataDirLockedError, openDb, type Db } from '../db/index.js';
 import { createLogger } from '../http/index.js';
 import { ProvisionError, renderProblems } from '../provision/index.js';
@@ -58,6 +58,7 @@ export async function setupCommand(config: Config, o: { dryRun?: boolean }, io: 
       if (o.dryRun !== true) out(renderProblems(result.problems));
       return 1;
     }
+    out(`\nWebhook URL (amoCRM → Leadbridge${o.dryRun ? '; subscribed by setup without --dry-run' : ''}): ${await getWebhookUrl(db.db, config)}`);
     return 0;
   } finally {
     if (!io.db) await db.close();

@@ -11,6 +11,7 @@ function yamlFile(text: string): string {
   return path;
 }
 const missing = join(dir, 'missing.yaml');
+const CLIENT_ID = '6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -37,12 +38,12 @@ describe('loadConfig', () => {
     const path = yamlFile('forms:\n  fitzone:\n    title: FitZone\n');
     const c = loadConfig({
       LEADBRIDGE_CONFIG: path, PORT: '9000', DATABASE_URL: 'postgres://u@h/db', AMOCRM_SUBDOMAIN: 'fitzone',
-      AMOCRM_CLIENT_ID: 'id', AMOCRM_CLIENT_SECRET: 'secret', AMOCRM_REDIRECT_URI: 'http://localhost:3000/api/amocrm/callback',
+      AMOCRM_CLIENT_ID: CLIENT_ID, AMOCRM_CLIENT_SECRET: 'fz-secret-value', AMOCRM_REDIRECT_URI: 'http://localhost:3000/api/amocrm/callback',
       AMOCRM_ACCESS_TOKEN: 'tok', NEXT_PUBLIC_BASE_URL: 'http://localhost:3000/', LOG_LEVEL: 'debug',
     });
     expect(c).toMatchObject({
       port: 9000, databaseUrl: 'postgres://u@h/db', sandbox: false, publicUrl: 'http://localhost:3000', logLevel: 'debug',
-      amocrm: { subdomain: 'fitzone', host: 'fitzone.amocrm.ru', baseUrl: 'https://fitzone.amocrm.ru', clientId: 'id', accessToken: 'tok' },
+      amocrm: { subdomain: 'fitzone', host: 'fitzone.amocrm.ru', baseUrl: 'https://fitzone.amocrm.ru', clientId: CLIENT_ID, accessToken: 'tok' },
       forms: { fitzone: { key: 'fitzone', title: 'FitZone', mode: 'complex', honeypot: 'website' } },
     });
   });
@@ -119,5 +120,56 @@ account: { pipelines: [{ key: asia_deals, name: Asia, stages: [{ key: new_lead, 
       loadConfig({ AMOCRM_DOMAIN: 'a.amocrm.ru', AMOCRM_SUBDOMAIN: 'b' }, { configPath: missing }),
     );
     expect(conflict.join()).toContain('different accounts');
+  });
+
+  it('rejects the guides\' placeholders and a client id that is not a UUID, naming each variable', () => {
+    // Asia Deals guide, step 6, copied as written.
+    const problems = problemsOf(() =>
+      loadConfig(
+        {
+          AMOCRM_CLIENT_ID: 'your_client_id_here', AMOCRM_CLIENT_SECRET: 'your_client_secret_here',
+          AMOCRM_REDIRECT_URI: 'http://localhost:8000/api/auth/amo/callback', AMOCRM_DOMAIN: 'your-company.amocrm.ru',
+          AMOCRM_REFRESH_TOKEN: 'your_refresh_token_here',
+        },
+        { configPath: missing },
+      ),
+    );
+    for (const v of ['AMOCRM_CLIENT_ID', 'AMOCRM_CLIENT_SECRET', 'AMOCRM_DOMAIN', 'AMOCRM_REFRESH_TOKEN']) {
+      expect(problems.find((p) => p.startsWith(`${v}:`))).toContain('placeholder');
+    }
+    // Secrets are never echoed, even placeholders.
+    expect(problems.join('\n')).not.toContain('your_client_secret_here');
+    // FitZone's .env.local as written.
+    const fz = problemsOf(() =>
+      loadConfig(
+        { AMOCRM_SUBDOMAIN: 'your-subdomain', AMOCRM_CLIENT_ID: 'your-client-id', AMOCRM_CLIENT_SECRET: 'your-client-secret', AMOCRM_ACCESS_TOKEN: 'your-access-token' },
+        { configPath: missing },
+      ),
+    );
+    for (const v of ['AMOCRM_SUBDOMAIN', 'AMOCRM_CLIENT_ID', 'AMOCRM_CLIENT_SECRET', 'AMOCRM_ACCESS_TOKEN']) expect(fz.join('\n')).toContain(`${v}:`);
+    const notUuid = problemsOf(() => loadConfig({ AMOCRM_CLIENT_ID: '12345', AMOCRM_CLIENT_SECRET: 'real-looking-secret' }, { configPath: missing }));
+    expect(notUuid).toEqual([expect.stringMatching(/^AMOCRM_CLIENT_ID: must be the integration ID, a UUID/)]);
+  });
+
+  it('warns when the redirect URI is on another host than the public URL', () => {
+    const base = { AMOCRM_CLIENT_ID: CLIENT_ID, AMOCRM_CLIENT_SECRET: 'real-looking-secret' };
+    const same = loadConfig({ ...base, LEADBRIDGE_PUBLIC_URL: 'https://leads.example.ru', AMOCRM_REDIRECT_URI: 'https://leads.example.ru/api/auth/amo/callback' }, { configPath: missing });
+    expect(same.warnings).toEqual([]);
+    const other = loadConfig({ ...base, LEADBRIDGE_PUBLIC_URL: 'https://leads.example.ru', AMOCRM_REDIRECT_URI: 'http://localhost:8000/api/auth/amo/callback' }, { configPath: missing });
+    expect(other.warnings).toEqual([expect.stringContaining('AMOCRM_REDIRECT_URI (localhost:8000) is on another host than LEADBRIDGE_PUBLIC_URL (leads.example.ru)')]);
+  });
+
+  it('names the form that takes leads naming none', () => {
+    expect(loadConfig({}, { configPath: yamlFile('forms:\n  asia-deals: {}\n') }).defaultForm).toBe('asia-deals');
+    expect(loadConfig({}, { configPath: yamlFile('forms:\n  a: {}\n  b: {}\n') }).defaultForm).toBe('default');
+    expect(loadConfig({}, { configPath: yamlFile('default_form: b\nforms:\n  a: {}\n  b: {}\n') }).defaultForm).toBe('b');
+    expect(problemsOf(() => loadConfig({}, { configPath: yamlFile('default_form: c\nforms:\n  a: {}\n') }))).toEqual([
+      expect.stringContaining('default_form: "c" is not one of the forms (a)'),
+    ]);
+  });
+
+  it.each(['presets/asia-deals.yaml', 'presets/fitzone.yaml', 'leadbridge.yaml'])('%s loads, and its default form exists', (file) => {
+    const c = loadConfig({}, { configPath: new URL(`../../${file}`, import.meta.url).pathname });
+    expect(Object.keys(c.forms)).toContain(c.defaultForm);
   });
 });

@@ -4,6 +4,10 @@ import type { AmoCrmConfig, LogLevel } from './types.js';
 
 export interface EnvValues {
   port: number;
+  /** Interface to listen on (HOST; default 0.0.0.0, every interface). */
+  host: string;
+  /** Bearer token for GET /metrics (LEADBRIDGE_METRICS_TOKEN); the admin token works too. */
+  metricsToken?: string;
   publicUrl: string;
   logLevel: LogLevel;
   databaseUrl?: string;
@@ -21,6 +25,48 @@ export interface EnvValues {
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const AMO_HOSTS = ['amocrm.ru', 'amocrm.com', 'kommo.com'];
 const SUBDOMAIN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Values copied from a setup guide or template without being filled in: `your_client_id_here`,
+ * `your-company.amocrm.ru`, `your-refresh-token`, `<token>`, `changeme`…
+ */
+export function looksLikePlaceholder(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  return (
+    /(^|[^a-z])your[-_ ]/.test(v) ||
+    /[-_]here$/.test(v) ||
+    /^<.*>$/.test(v) ||
+    /^\$\{.*\}$/.test(v) ||
+    /^(changeme|change[-_]me|placeholder|todo|tbd|xxx+|\.\.\.|example|secret|token)$/.test(v)
+  );
+}
+
+/** Variables that must never hold a template placeholder (secrets are named, never echoed). */
+const NO_PLACEHOLDER: { name: string; secret: boolean; fix: string }[] = [
+  { name: 'AMOCRM_DOMAIN', secret: false, fix: 'your account address, e.g. mycompany.amocrm.ru' },
+  { name: 'AMOCRM_SUBDOMAIN', secret: false, fix: 'your account subdomain (mycompany of mycompany.amocrm.ru)' },
+  { name: 'AMOCRM_CLIENT_ID', secret: false, fix: 'the integration ID from amoCRM (Settings → Integrations → your integration → Keys)' },
+  { name: 'AMOCRM_CLIENT_SECRET', secret: true, fix: 'the integration secret key from the same page' },
+  { name: 'AMOCRM_REFRESH_TOKEN', secret: true, fix: 'leave it empty and connect by opening /api/auth/amo' },
+  { name: 'AMOCRM_ACCESS_TOKEN', secret: true, fix: 'leave it empty and connect by opening /api/auth/amo' },
+  { name: 'AMOCRM_LONG_LIVED_TOKEN', secret: true, fix: "a private integration's long-lived token, or leave it empty" },
+  { name: 'LEADBRIDGE_ADMIN_TOKEN', secret: true, fix: 'generate one: openssl rand -hex 32' },
+  { name: 'LEADBRIDGE_SECRET_KEY', secret: true, fix: 'generate one: openssl rand -hex 32' },
+  { name: 'LEADBRIDGE_WEBHOOK_SECRET', secret: true, fix: 'generate one (openssl rand -hex 24), or leave it empty to have one generated' },
+  { name: 'LEADBRIDGE_METRICS_TOKEN', secret: true, fix: 'generate one: openssl rand -hex 32' },
+];
+
+function placeholders(env: NodeJS.ProcessEnv, problems: string[]): Set<string> {
+  const bad = new Set<string>();
+  for (const { name, secret, fix } of NO_PLACEHOLDER) {
+    const v = read(env, name);
+    if (v === undefined || !looksLikePlaceholder(v)) continue;
+    bad.add(name);
+    problems.push(`${name}: ${secret ? 'looks like a placeholder' : `"${v}" is a placeholder`} from a template, not a real value; set ${fix} (or remove the line)`);
+  }
+  return bad;
+}
 
 /** Empty strings count as unset (docker-compose and .env files produce them). */
 function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -88,12 +134,12 @@ export function parseAmoDomain(value: string): { subdomain: string; host: string
   return undefined;
 }
 
-function amocrm(env: NodeJS.ProcessEnv, problems: string[]): AmoCrmConfig {
+function amocrm(env: NodeJS.ProcessEnv, problems: string[], bad: Set<string>): AmoCrmConfig {
   const out: AmoCrmConfig = {};
   const parsed: { name: string; subdomain: string; host: string }[] = [];
   for (const name of ['AMOCRM_DOMAIN', 'AMOCRM_SUBDOMAIN']) {
     const v = read(env, name);
-    if (v === undefined) continue;
+    if (v === undefined || bad.has(name)) continue;
     const p = parseAmoDomain(v);
     if (!p) problems.push(`${name}: must be like "mycompany", "mycompany.amocrm.ru" or "mycompany.kommo.com" (got "${v}")`);
     else parsed.push({ name, ...p });
@@ -120,6 +166,12 @@ function amocrm(env: NodeJS.ProcessEnv, problems: string[]): AmoCrmConfig {
   set('longLivedToken', 'AMOCRM_LONG_LIVED_TOKEN');
   const redirect = url(env, 'AMOCRM_REDIRECT_URI', problems);
   if (redirect) out.redirectUri = redirect;
+  // amoCRM and Kommo integration ids are UUIDs ("Invalid client_id" at consent time otherwise).
+  if (out.clientId && !bad.has('AMOCRM_CLIENT_ID') && !UUID.test(out.clientId)) {
+    problems.push(
+      'AMOCRM_CLIENT_ID: must be the integration ID, a UUID like 1a2b3c4d-0000-4000-8000-0123456789ab (amoCRM: Settings → Integrations → your integration → Keys)',
+    );
+  }
 
   if (out.clientId && !out.clientSecret) problems.push('AMOCRM_CLIENT_SECRET: required when AMOCRM_CLIENT_ID is set');
   if (out.clientSecret && !out.clientId) problems.push('AMOCRM_CLIENT_ID: required when AMOCRM_CLIENT_SECRET is set');
@@ -132,6 +184,7 @@ function amocrm(env: NodeJS.ProcessEnv, problems: string[]): AmoCrmConfig {
 }
 
 export function readEnv(env: NodeJS.ProcessEnv, problems: string[]): EnvValues {
+  const bad = placeholders(env, problems);
   const p = port(env, 'PORT', 8000, problems);
   const logLevel = (read(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
@@ -145,13 +198,14 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: string[]): EnvValues {
   }
   const values: EnvValues = {
     port: p,
+    host: read(env, 'HOST') ?? '0.0.0.0',
     publicUrl: publicUrl.replace(/\/+$/, ''),
     logLevel: LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : 'info',
     dataDir: read(env, 'LEADBRIDGE_DATA_DIR') ?? './data',
     configPath: read(env, 'LEADBRIDGE_CONFIG') ?? './leadbridge.yaml',
     emulatorPort: port(env, 'LEADBRIDGE_EMULATOR_PORT', 8001, problems),
     reconcileCron: cron(env, 'LEADBRIDGE_RECONCILE_CRON', '*/5 * * * *', problems),
-    amocrm: amocrm(env, problems),
+    amocrm: amocrm(env, problems, bad),
   };
   const databaseUrl = url(env, 'DATABASE_URL', problems, ['postgres:', 'postgresql:']);
   if (databaseUrl) values.databaseUrl = databaseUrl;
@@ -161,6 +215,8 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: string[]): EnvValues {
   if (secretKey) values.secretKey = secretKey;
   const webhookSecret = secret(env, 'LEADBRIDGE_WEBHOOK_SECRET', 16, problems);
   if (webhookSecret) values.webhookSecret = webhookSecret;
+  const metricsToken = secret(env, 'LEADBRIDGE_METRICS_TOKEN', 16, problems);
+  if (metricsToken) values.metricsToken = metricsToken;
   if (country !== undefined && isSupportedCountry(country)) values.defaultCountry = country;
   return values;
 }

@@ -32,6 +32,8 @@ const FormSchema = z
     /** Lead values to keep in `extra` besides the ones listed in `fields`. */
     extra_fields: z.array(z.string().min(1).max(64)).default([]),
     note: z.boolean().default(true),
+    /** Mustache template of this form's note (default: `notes.template`). */
+    note_template: z.string().min(1).max(8000).optional(),
     honeypot: z.string().min(1).max(64).optional(),
     // Capture: widget definition, allowed origins, source adapters (capture-schema.ts, docs/capture.md).
     ...CaptureFormSchema,
@@ -40,7 +42,43 @@ const FormSchema = z
 
 export const FileConfigSchema = z
   .object({
-    defaults: z.object({ country: z.string().length(2).optional() }).strict().default({}),
+    defaults: z
+      .object({
+        country: z.string().length(2).optional(),
+        /** The amoCRM account's time zone (IANA): times in notes for managers. */
+        time_zone: z.string().min(1).max(64).optional(),
+        /** Language of notes for managers: ru (default) or en. */
+        locale: z.enum(['ru', 'en']).optional(),
+      })
+      .strict()
+      .default({}),
+    /** The form that takes leads naming none (POST /api/leads without `form`). Default: `default`, or the only form. */
+    default_form: z.string().regex(FORM_KEY).optional(),
+    /** Notes for managers added to each deal (docs/configuration.md#notes). */
+    notes: z.object({ template: z.string().min(1).max(8000).optional() }).strict().default({}),
+    /** Server-to-server callers (a site backend forwarding every visitor): a key each, with its own limit. */
+    api_keys: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(FORM_KEY, 'api key names are lower-case letters, digits, - and _'),
+            /** Name of the environment variable holding the key (keys are secrets: never in this file). */
+            key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name like LEADBRIDGE_KEY_SITE'),
+            per_minute: z.number().int().min(1).max(1_000_000).default(6000),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** How long raw webhook bodies and spam leads are kept (days; 0 = forever). */
+    retention: z
+      .object({
+        raw_webhook_days: z.number().int().min(0).max(3650).default(30),
+        spam_days: z.number().int().min(0).max(3650).default(30),
+      })
+      .strict()
+      .default({ raw_webhook_days: 30, spam_days: 30 }),
+    /** One info line per amoCRM call (method, path, status, ms, request id; never personal data). */
+    audit: z.object({ amocrm_calls: z.boolean().default(true) }).strict().default({ amocrm_calls: true }),
     forms: z
       .record(z.string().regex(FORM_KEY, 'form keys are lower-case letters, digits, - and _ (max 64)'), FormSchema)
       .default({}),

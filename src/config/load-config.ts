@@ -48,11 +48,37 @@ function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneyp
     note: f.note,
     honeypot: f.honeypot ?? defaultHoneypot,
   };
+  if (f.note_template !== undefined) form.noteTemplate = f.note_template;
   if (f.pipeline !== undefined) form.pipeline = f.pipeline;
   if (f.stage !== undefined) form.stage = f.stage;
   const capture = toCaptureConfig(f, env, `forms.${key}`, problems);
   if (capture) form.capture = capture;
   return form;
+}
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Findings that do not stop the start but explain a later failure (logged at warn by main.ts). */
+function envWarnings(e: ReturnType<typeof readEnv>): string[] {
+  const out: string[] = [];
+  const redirect = e.amocrm.redirectUri;
+  if (redirect) {
+    const r = new URL(redirect);
+    const p = new URL(e.publicUrl);
+    if (r.host !== p.host) {
+      out.push(
+        `AMOCRM_REDIRECT_URI (${r.host}) is on another host than LEADBRIDGE_PUBLIC_URL (${p.host}): amoCRM sends the OAuth code to the redirect URI, so it must reach this server. Remove AMOCRM_REDIRECT_URI to use ${e.publicUrl}/api/auth/amo/callback, or fix LEADBRIDGE_PUBLIC_URL`,
+      );
+    }
+  }
+  return out;
 }
 
 /**
@@ -74,15 +100,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     if (isSupportedCountry(fileCountry)) defaultCountry = fileCountry;
     else problems.push(`${configPath}: defaults.country: not a supported ISO 3166 country code (got "${fileCountry}")`);
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const f = parsed.success ? parsed.data : undefined;
+  const formKeys = Object.keys(f?.forms ?? {});
+  // The form for leads naming none: `default_form`, else `default`, else the only form there is.
+  const defaultForm = f?.default_form ?? (formKeys.length === 1 && !formKeys.includes('default') ? (formKeys[0] as string) : 'default');
+  if (f?.default_form !== undefined && formKeys.length > 0 && !formKeys.includes(f.default_form)) {
+    problems.push(`${configPath}: default_form: "${f.default_form}" is not one of the forms (${formKeys.join(', ')})`);
+  }
+  const timeZone = f?.defaults.time_zone ?? 'Europe/Moscow';
+  if (!validTimeZone(timeZone)) problems.push(`${configPath}: defaults.time_zone: not an IANA time zone like Europe/Moscow (got "${timeZone}")`);
+  const apiKeys = (f?.api_keys ?? []).map((k) => {
+    const key = env[k.key_env]?.trim() ?? '';
+    if (key.length < 16) problems.push(`${k.key_env}: api key "${k.name}" needs this variable set to at least 16 characters (openssl rand -hex 24)`);
+    return { name: k.name, key, keyEnv: k.key_env, perMinute: k.per_minute };
+  });
+  if (problems.length > 0 || !f) throw new ConfigError(problems);
 
-  const f = parsed.data;
   const forms: Record<string, FormConfig> = {};
   for (const [key, form] of Object.entries(f.forms)) forms[key] = toForm(key, form, f.intake.honeypot, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const a = e.amocrm;
   const config: Config = {
     port: e.port,
+    host: e.host,
+    warnings: envWarnings(e),
     publicUrl: e.publicUrl,
     logLevel: e.logLevel,
     dataDir: e.dataDir,
@@ -94,6 +135,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     amocrm: a,
     sandbox: !(a.longLivedToken || a.accessToken || a.refreshToken || (a.clientId && a.clientSecret)),
     forms,
+    defaultForm,
+    notes: { locale: f.defaults.locale ?? 'ru', timeZone, ...(f.notes.template ? { template: f.notes.template } : {}) },
+    apiKeys,
+    retention: { rawWebhookDays: f.retention.raw_webhook_days, spamDays: f.retention.spam_days },
+    audit: { amocrmCalls: f.audit.amocrm_calls },
     routing: f.routing,
     delivery: {
       batchSize: f.delivery.batch_size,
@@ -113,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
   if (e.adminToken) config.adminToken = e.adminToken;
   if (e.secretKey) config.secretKey = e.secretKey;
   if (e.webhookSecret) config.webhookSecret = e.webhookSecret;
+  if (e.metricsToken) config.metricsToken = e.metricsToken;
   if (f.account !== undefined) config.account = f.account;
   return config;
 }

@@ -28,6 +28,8 @@ export interface FormConfig {
   /** Extra lead values kept in `extra` (the keys of `fields` are kept too). */
   extraFields: string[];
   note: boolean;
+  /** Mustache template of the note (undefined: `Config.notes.template`, then the built-in one for `locale`). */
+  noteTemplate?: string;
   /** Honeypot field name for this form (defaults to `intake.honeypot`). */
   honeypot: string;
   /** Widget definition, allowed origins and source adapters (docs/capture.md); absent when not configured. */
@@ -49,8 +51,24 @@ export interface AmoCrmConfig {
   longLivedToken?: string;
 }
 
+export interface ApiKeyConfig {
+  name: string;
+  /** The key itself (read from the environment variable `keyEnv`). */
+  key: string;
+  keyEnv: string;
+  perMinute: number;
+}
+
 export interface Config {
   port: number;
+  /** Interface to listen on (HOST, default 0.0.0.0). */
+  host: string;
+  /** GET /metrics bearer token (LEADBRIDGE_METRICS_TOKEN); the admin token is accepted too. */
+  metricsToken?: string;
+  /** Non-fatal configuration findings, logged at warn at start (e.g. a redirect URI on another host). */
+  warnings: string[];
+  /** Which .env files were read at start (absolute paths), for the start-up log. */
+  envFiles?: string[];
   publicUrl: string;
   logLevel: LogLevel;
   /** PostgreSQL when set; otherwise embedded PGlite in `dataDir`. */
@@ -70,6 +88,16 @@ export interface Config {
   /** True when no amoCRM credentials are configured: leads go to the built-in emulator. */
   sandbox: boolean;
   forms: Record<string, FormConfig>;
+  /** The form that takes leads naming none. */
+  defaultForm: string;
+  /** Notes for managers: language, the account's time zone (IANA), the template (undefined = built-in). */
+  notes: { locale: 'ru' | 'en'; timeZone: string; template?: string };
+  /** Per-source API keys for server-to-server callers (X-Api-Key / Bearer), each with its own limit. */
+  apiKeys: ApiKeyConfig[];
+  /** Retention in days (0 = forever) of raw webhook bodies and spam leads. */
+  retention: { rawWebhookDays: number; spamDays: number };
+  /** The audit line per amoCRM call (on by default). */
+  audit: { amocrmCalls: boolean };
   /** Manager routing (`routing:`), validated and normalised (docs/routing.md). */
   routing: RoutingConfig;
   delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number; contactLookup: ContactLookup };

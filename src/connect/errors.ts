@@ -13,7 +13,8 @@ export type ConnectErrorCode =
   | 'CODE_EXCHANGE_FAILED'
   | 'TOKEN_REJECTED'
   | 'HOST_UNKNOWN'
-  | 'SIGNATURE_INVALID';
+  | 'SIGNATURE_INVALID'
+  | 'ADMIN_ONLY';
 
 export class ConnectError extends Error {
   override readonly name = 'ConnectError';

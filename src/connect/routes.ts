@@ -113,11 +113,31 @@ export function connectRoutes(deps: ConnectRoutesDeps): FastifyPluginAsync {
       { schema: { tags: ['connect'], summary: 'Connection status (account, expiry, last refresh, state)', response: { 200: StatusSchema } } },
       async () => view(await deps.conn.status()),
     );
+    // The FitZone guide calls this from the browser page; with a token in the page anyone could replace the
+    // connection, so it is admin-only, and the 401 says so (Leadbridge refreshes tokens by itself).
+    const importGuard = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      try {
+        await deps.requireAdmin(req, reply);
+      } catch {
+        throw new ConnectError(
+          'ADMIN_ONLY',
+          401,
+          'importing a refresh token is an admin action: call it from a server or curl with "Authorization: Bearer <LEADBRIDGE_ADMIN_TOKEN>", never from a browser page. ' +
+            'You rarely need it: Leadbridge refreshes tokens by itself, and you connect by opening /api/auth/amo.',
+        );
+      }
+    };
     app.post(
       '/api/amocrm/callback',
       {
-        onRequest: deps.requireAdmin,
-        schema: { tags: ['connect'], summary: 'Import a refresh token (admin)', body: ImportBodySchema, security: [{ bearerAuth: [] }] },
+        onRequest: importGuard,
+        schema: {
+          tags: ['connect'],
+          summary: 'Import a refresh token (admin only; not from a browser)',
+          description: 'The FitZone guide\'s browser-side call. Admin-only: without the admin bearer token it answers 401 ADMIN_ONLY.',
+          body: ImportBodySchema,
+          security: [{ bearerAuth: [] }],
+        },
       },
       async (req) => {
         const status = await importRefreshToken(deps, {

@@ -8,7 +8,10 @@ export class DataDirLockedError extends Error {
     readonly lockPath: string,
     readonly pid: number,
   ) {
-    super(`data directory is in use by process ${pid} (lock file ${lockPath}); stop it first`);
+    super(
+      `data directory is in use by process ${pid} (lock file ${lockPath}): another Leadbridge runs with it. ` +
+        'Stop that process first, or give this one its own LEADBRIDGE_DATA_DIR (or DATABASE_URL for several processes)',
+    );
     this.name = 'DataDirLockedError';
   }
 }

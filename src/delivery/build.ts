@@ -156,7 +156,9 @@ export function buildComplexItem(b: BuildInput): ComplexLeadInput {
   }
   for (const [key, code] of Object.entries(TRACKING_CODES)) {
     const v = lead.attribution[key];
-    if (typeof v !== 'string' || v === '' || key in form.fields) continue;
+    // A form mapping the key to a deal field writes it there itself; one mapping it to a contact field still gets
+    // the deal's tracking field (the presets fill both: the Asia Deals guide lists UTM fields on contacts and deals).
+    if (typeof v !== 'string' || v === '' || form.fields[key]?.entity === 'leads') continue;
     leadCf.push({ field_code: code, values: [{ value: v.slice(0, 2000) }] });
   }
   if (marker.kind === 'field') {

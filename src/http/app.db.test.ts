@@ -71,11 +71,27 @@ describe('buildApp', () => {
 
   it('exposes Prometheus metrics from the shared registry', async () => {
     await app.inject({ method: 'POST', url: '/api/leads', payload: { email: 'metrics@example.com' } });
-    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.body).toContain('leadbridge_leads_received_total{form="other",result="accepted"} 1');
     expect(res.body).toContain('leadbridge_http_requests_total');
+  });
+
+  it('protects /metrics with LEADBRIDGE_METRICS_TOKEN (or the admin token)', async () => {
+    const metricsToken = 'metrics-token-0123456789abcdef';
+    const local = await buildApp({ config: testConfig({ metricsToken }), db: tdb });
+    try {
+      const wrong = await local.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope-nope-nope-nope' } });
+      expect(wrong.statusCode).toBe(401);
+      expect(wrong.json().detail).toContain('LEADBRIDGE_METRICS_TOKEN');
+      for (const token of [metricsToken, TEST_ADMIN_TOKEN]) {
+        expect((await local.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+      }
+    } finally {
+      await local.close();
+    }
   });
 
   it('registers extra route plugins with the admin guard', async () => {

@@ -13,7 +13,7 @@ import qs from 'qs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { createLeadIntake, intakeRoutes, type IntakeDeps, type LeadIntake } from '../intake/index.js';
-import { createAdminGuard } from './auth.js';
+import { createAdminGuard, createTokenGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
 import { clientErrorHandler, errorHandler, HttpProblem, notFoundHandler, problemOnSend } from './problem.js';
@@ -127,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const intakeDeps: IntakeDeps = {
       db: deps.db.db,
       defaultCountry: config.defaultCountry,
+      defaultForm: config.defaultForm,
       forms,
       honeypot: config.intake.honeypot,
       requireAdmin,
@@ -151,7 +152,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.healthChecks ? { checks: deps.healthChecks } : {}),
     }),
   );
-  await app.register(metricsRoutes(metrics));
+  await app.register(
+    metricsRoutes(metrics, createTokenGuard([config.metricsToken, config.adminToken], 'GET /metrics needs "Authorization: Bearer <LEADBRIDGE_METRICS_TOKEN>" (or the admin token)')),
+  );
   const ctx: RouteContext = { requireAdmin, metrics, intake };
   for (const factory of deps.extraRoutes ?? []) await app.register(factory(ctx));
   return app;

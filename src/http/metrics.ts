@@ -1,5 +1,5 @@
 // GET /metrics (Prometheus text). The Registry is shared: other modules register their counters on it.
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 export function createMetricsRegistry(): Registry {
@@ -36,9 +36,14 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry): void {
     });
 }
 
-export function metricsRoutes(registry: Registry): FastifyPluginAsync {
+/**
+ * GET /metrics behind a bearer token (LEADBRIDGE_METRICS_TOKEN, or the admin token): the counters tell outsiders how
+ * many leads a business gets. Prometheus: `authorization: { credentials: <token> }` in the scrape config.
+ */
+export function metricsRoutes(registry: Registry, guard: (req: FastifyRequest, reply: FastifyReply) => Promise<void>): FastifyPluginAsync {
   return async (app) => {
-    app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
+    const schema = { tags: ['ops'], summary: 'Prometheus metrics (bearer: LEADBRIDGE_METRICS_TOKEN or the admin token)', security: [{ bearerAuth: [] }] };
+    app.get('/metrics', { schema, onRequest: guard }, async (_req, reply) => {
       return reply.type(registry.contentType).send(await registry.metrics());
     });
   };

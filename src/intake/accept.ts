@@ -8,7 +8,7 @@ import type { Database, LeadRow, LeadSource } from '../db/index.js';
 import { captureLead, type CaptureDeps, type CaptureMeta } from './capture-lead.js';
 import { IntakeError } from './errors.js';
 import { createLeadWriter, type LeadWriterOptions } from './lead-writer.js';
-import { validateLead, type ValidateContext } from './validate.js';
+import { inferSource, validateLead, type ValidateContext } from './validate.js';
 
 export interface IntakeFormInfo {
   honeypot: string;
@@ -20,6 +20,8 @@ export interface LeadIntakeDeps {
   defaultCountry: CountryCode;
   /** Configured forms (key → honeypot/extra field names). Empty = any form key is accepted. */
   forms: Record<string, IntakeFormInfo>;
+  /** The form of leads naming none (config `default_form`; default "default"). */
+  defaultForm?: string;
   /** Honeypot field for forms not in `forms` (default `website`). */
   honeypot?: string;
   metrics?: Registry;
@@ -39,6 +41,8 @@ export interface AcceptOptions {
   idempotencyKey?: string;
   /** Skip the unknown-form check (fixed aliases such as /api/crm). */
   allowUnknownForm?: boolean;
+  /** The Referer header: the lead's `source` when the site sent none (forms declaring `source`). */
+  referer?: string;
   /** A capture rule decided this is spam (e.g. `too_fast`): stored with status spam, never delivered. */
   spamReason?: string;
 }
@@ -86,6 +90,7 @@ export function createLeadIntake(deps: LeadIntakeDeps): LeadIntake {
         honeypotFor: (form) => deps.forms[form]?.honeypot ?? defaultHoneypot,
         extraFieldsFor: (form) => deps.forms[form]?.extraFields ?? [],
         now,
+        ...(deps.defaultForm ? { defaultForm: deps.defaultForm } : {}),
       };
       if (opts.ip) ctx.ip = opts.ip;
       if (opts.idempotencyKey !== undefined) ctx.headerIdempotencyKey = opts.idempotencyKey;
@@ -96,6 +101,10 @@ export function createLeadIntake(deps: LeadIntakeDeps): LeadIntake {
         throw new IntakeError('VALIDATION_FAILED', 422, 'the lead has invalid fields', result.errors);
       }
       const input = result.lead;
+      if (input.extra.source === undefined && ctx.extraFieldsFor(input.formKey).includes('source')) {
+        const source = inferSource(input, opts.referer);
+        if (source) input.extra.source = source;
+      }
       if (opts.spamReason && !input.spam) {
         input.spam = true;
         input.spamReason = opts.spamReason;

@@ -72,6 +72,8 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
       if (typeof header === 'string') opts.idempotencyKey = header;
       const ua = req.headers['user-agent'];
       if (ua) opts.userAgent = ua;
+      const referer = req.headers.referer;
+      if (typeof referer === 'string') opts.referer = referer;
       const { lead, created } = await intake.accept(body, opts);
       if (!created) reply.header('idempotent-replayed', 'true');
       return reply.code(created ? 202 : 200).send({ id: lead.id, status: publicStatus(lead) });

@@ -32,6 +32,8 @@ export interface ValidateContext {
   headerIdempotencyKey?: string;
   ip?: string;
   now: () => number;
+  /** The form of a lead naming none (config `default_form`; default "default"). */
+  defaultForm?: string;
   /** Skip the unknown-form check (fixed aliases such as /api/crm). */
   allowUnknownForm?: boolean;
 }
@@ -249,7 +251,7 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
   const errors: Errors = [];
   const shape = shapeErrors(body);
   if (shape.length > 0) return { ok: false, errors: shape };
-  const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? 'default';
+  const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? ctx.defaultForm ?? 'default';
   if (!FORM_KEY.test(formKey)) {
     errors.push({ field: 'form', code: 'FORM_INVALID', message: 'form must be lower-case letters, digits, - and _' });
   } else if (!ctx.allowUnknownForm && ctx.knownForms.length > 0 && !ctx.knownForms.includes(formKey)) {
@@ -318,6 +320,24 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
   }
   rawLimits(lead.raw, errors);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, lead };
+}
+
+/**
+ * The lead's `source` when the site sent none (FitZone's "Источник"): utm_source, else the referrer's host (the body's
+ * `referrer`, then the Referer header). Only for forms that declare a `source` value.
+ */
+export function inferSource(lead: LeadInput, refererHeader: string | undefined): string | undefined {
+  const utm = lead.attribution.utm_source;
+  if (typeof utm === 'string' && utm) return utm;
+  for (const ref of [lead.attribution.referrer, refererHeader]) {
+    if (typeof ref !== 'string' || !ref) continue;
+    try {
+      return new URL(ref).hostname || undefined;
+    } catch {
+      // not a URL: try the next one
+    }
+  }
+  return undefined;
 }
 
 /** Unknown fields are kept as sent, within bounds: how many, how deep, how big. */

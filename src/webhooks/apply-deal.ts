@@ -101,9 +101,32 @@ const COMPARED = [
   'fields', 'customFields', 'contactIds', 'isDeleted', 'closedAt', 'amoCreatedAt', 'amoUpdatedAt',
 ] as const;
 
+/**
+ * JSON with object keys sorted at every level: jsonb columns come back from PostgreSQL with their keys reordered
+ * (shorter keys first), so a plain JSON.stringify comparison saw a change on every re-applied observation.
+ */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v ?? null, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) && !(x instanceof Date)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}
+
+/**
+ * Custom field values compared by field id and values only: webhooks carry no field `code` while the API's answer
+ * does, so the same state read both ways differs in that metadata (a false "repair" on every reconciliation).
+ */
+function comparable(k: (typeof COMPARED)[number], v: unknown): string {
+  if (k !== 'customFields' || !v || typeof v !== 'object') return canonicalJson(v);
+  const out: Record<string, unknown> = {};
+  for (const [id, f] of Object.entries(v as Record<string, { values?: unknown }>)) out[id] = f?.values ?? null;
+  return canonicalJson(out);
+}
+
 /** Nothing we keep would change (a re-applied or same-second observation). */
 function sameState(row: AmoDealRow, next: NewAmoDealRow): boolean {
-  return COMPARED.every((k) => JSON.stringify(row[k] ?? null) === JSON.stringify(next[k] ?? null));
+  return COMPARED.every((k) => comparable(k, row[k]) === comparable(k, next[k]));
 }
 
 function closedAt(o: DealObservation, row: AmoDealRow | undefined, statusId: number | null): Date | null {
@@ -136,7 +159,7 @@ function diffEvents(row: AmoDealRow | undefined, next: NewAmoDealRow, o: DealObs
   }
   if (row.price !== next.price) out.push({ ...base, type: 'deal.price_changed', payload: { from: row.price, to: next.price ?? null } });
   const changedKeys = Object.keys({ ...row.fields, ...next.fields }).filter(
-    (k) => JSON.stringify(row.fields[k] ?? null) !== JSON.stringify((next.fields as Record<string, unknown>)[k] ?? null),
+    (k) => canonicalJson(row.fields[k]) !== canonicalJson((next.fields as Record<string, unknown>)[k]),
   );
   if (changedKeys.length) out.push({ ...base, type: 'deal.fields_changed', payload: { keys: changedKeys } });
   return out;

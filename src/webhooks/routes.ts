@@ -72,8 +72,35 @@ function metricsOf(registry: Registry | undefined) {
   };
 }
 
+/** How often a refused webhook is logged per source address and reason (the rest are counted into the next line). */
+export const REFUSED_LOG_EVERY_MS = 60_000;
+
+/** One warn line per (address, reason) per minute, with how many were refused since the last line. */
+function refusedLogger(logger: WebhookLogger | undefined, now: () => number) {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (ip: string, reason: 'missing' | 'wrong'): void => {
+    if (!logger) return;
+    const key = `${ip}|${reason}`;
+    const seen = last.get(key);
+    const t = now();
+    if (seen && t - seen.at < REFUSED_LOG_EVERY_MS) {
+      seen.suppressed++;
+      return;
+    }
+    if (last.size > 10_000) last.clear();
+    last.set(key, { at: t, suppressed: 0 });
+    logger.warn(
+      { ip, reason, ...(seen?.suppressed ? { refusedSinceLastLine: seen.suppressed } : {}) },
+      reason === 'missing'
+        ? 'amoCRM webhook refused: the URL has no secret (use the URL from `leadbridge webhook-url`)'
+        : 'amoCRM webhook refused: wrong secret (the URL amoCRM calls is not the one from `leadbridge webhook-url`)',
+    );
+  };
+}
+
 export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
   return async (app) => {
+    const logRefused = refusedLogger(deps.logger, deps.now ?? Date.now);
     const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
     const now = deps.now ?? Date.now;
     const m = metricsOf(deps.metrics);
@@ -141,9 +168,18 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
     };
     // The secret is checked before the body is read: a stranger's oversized or malformed body gets the same 401.
     const checkSecret = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-      if (secretMatches(secretFrom(req.params, req.query, req.headers['x-webhook-secret']), deps.source.webhookSecret)) return undefined;
+      const given = secretFrom(req.params, req.query, req.headers['x-webhook-secret']);
+      if (secretMatches(given, deps.source.webhookSecret)) return undefined;
       m?.received.inc({ result: 'unauthorized' });
-      return sendProblem(reply, req, 401, 'WEBHOOK_SECRET_INVALID', 'missing or wrong webhook secret');
+      logRefused(req.ip, given ? 'wrong' : 'missing');
+      return sendProblem(
+        reply,
+        req,
+        401,
+        'WEBHOOK_SECRET_INVALID',
+        `${given ? 'wrong' : 'missing'} webhook secret: amoCRM must call the full webhook URL /api/webhooks/amo/<secret>. ` +
+          'It is printed at start (sandbox), by `leadbridge setup`, and by `npx leadbridge webhook-url`; `leadbridge setup` subscribes it for you.',
+      );
     };
     const opts = { logLevel: 'warn' as const, bodyLimit, schema, onRequest: checkSecret };
     app.post('/api/webhooks/amo/:secret', opts, handler);

@@ -16,6 +16,7 @@ import { applyProvision, loadSnapshot, planProvision, provisionApiFromClient, ty
 import { dealFieldMapFromResolved } from './fields.js';
 import { dealView } from './deal-view.js';
 import { stageHistory } from './stage-history.js';
+import { reconcileOnce } from './reconcile.js';
 import { createWebhookSync, type WebhookSync } from './sync.js';
 
 const SECRET = 'e2e-webhook-secret-0123456789';
@@ -202,6 +203,41 @@ describe('webhooks from the emulator', () => {
     const history = await stageHistory(tdb.db, id);
     expect(history.map((h) => h.statusId)).toEqual([stages[0], stages[1], stages[2]]);
     expect(history.map((h) => (h.leftAt ? h.leftAt.getTime() : null))).toEqual([history[1]?.enteredAt.getTime(), history[2]?.enteredAt.getTime(), null]);
+  });
+
+  it('a repeated reconciliation with nothing missed repairs 0 and never warns (jsonb key order)', async () => {
+    // Mapped fields with keys of different lengths: PostgreSQL's jsonb stores them shortest first, so the row read
+    // back has another key order than the observation built from amoCRM's answer.
+    const f = resolved.fields.leads;
+    const pay = f.payment_status;
+    const obj = f.object;
+    const [r] = await amo.leads.create([
+      {
+        name: 'Condo Bangkok',
+        pipeline_id: pipelineId,
+        status_id: stages[1] as number,
+        price: 99000,
+        custom_fields_values: [
+          { field_id: f.utm_campaign?.id as number, values: [{ value: 'asia_deals_test' }] },
+          { field_id: f.object_cost?.id as number, values: [{ value: 310000 }] },
+          { field_id: pay?.id as number, values: [{ enum_id: pay?.enums['Депозит внесён'] as number }] },
+          { field_id: obj?.id as number, values: [{ enum_id: obj?.enums['Кондо'] as number }] },
+        ],
+      },
+    ]);
+    if (!r) throw new Error('no lead');
+    await settle();
+    expect(Object.keys((await deal(r.id))?.fields ?? {}).length).toBeGreaterThan(2);
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (_o: object, msg: string) => void warnings.push(msg) };
+    const fieldMap = dealFieldMapFromResolved(resolved);
+    const run = () => reconcileOnce({ db: tdb.db, amo, webhookSecret: SECRET, webhookUrl: hookUrl, fieldMap, logger, since: emuLead(r.id).updated_at - 5 });
+    for (let i = 0; i < 3; i++) {
+      const result = await run();
+      expect(result.leads).toBeGreaterThan(0);
+      expect(result.repaired).toBe(0);
+    }
+    expect(warnings).toEqual([]);
   });
 
   it('re-subscribes the webhook when amoCRM has disabled it', async () => {
