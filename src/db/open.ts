@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -97,12 +98,31 @@ export function wrapPostgres(pool: pg.Pool, onIdleError?: (err: Error) => void):
   };
 }
 
+// Drizzle's migrator takes no lock (drizzle-orm/pg-core/dialect.js migrate): two instances started together on one
+// PostgreSQL would both apply the same migration. So on PostgreSQL the whole run holds a session advisory lock on
+// one pooled connection, and the migrator runs on that same connection; whoever waits then finds nothing to do.
+// PGlite needs none: its data-dir lock already admits one process.
+const MIGRATION_LOCK = sql`select pg_advisory_lock(hashtext('leadbridge/migrate'))`;
+const MIGRATION_UNLOCK = sql`select pg_advisory_unlock(hashtext('leadbridge/migrate'))`;
+
 export async function migrateDb(handle: Db): Promise<void> {
   const config = { migrationsFolder: MIGRATIONS_FOLDER };
   if (handle.kind === 'pglite') {
     await migratePglite(handle.db as unknown as Parameters<typeof migratePglite>[0], config);
-  } else {
-    await migratePg(handle.db as unknown as Parameters<typeof migratePg>[0], config);
+    return;
+  }
+  const pool = (handle.db as unknown as { $client: pg.Pool }).$client;
+  const client = await pool.connect();
+  try {
+    const locked = drizzlePg(client, { schema });
+    await locked.execute(MIGRATION_LOCK);
+    try {
+      await migratePg(locked, config);
+    } finally {
+      await locked.execute(MIGRATION_UNLOCK);
+    }
+  } finally {
+    client.release();
   }
 }
 
