@@ -1,6 +1,7 @@
 // Bench: every dashboard API call over a large synthetic data set. Generates N leads (default 1,000,000), 30 % of
 // them with a synced deal (300,000), ~6.7 stage-history rows per deal (~2,000,000), 5 % with a failed attempt,
-// 100,000 webhook deliveries — spread over the last 365 days — then times each call the dashboard makes
+// 100,000 webhook deliveries — spread over the last 365 days in arrival order, as a real table fills (a day's
+// leads sit on neighbouring pages) — builds the deal rollup as a first start would, then times each call the dashboard makes
 // (through Fastify inject, session cookie and all) and prints p50 / p95 / max per call.
 // Run: npx tsx bench/analytics.ts [leads=1000000] [repeats=20]
 // Env:  BENCH_TARGET=postgres (default; a fresh database on BENCH_DATABASE_URL, default
@@ -83,7 +84,7 @@ async function generate(db: Db) {
           jsonb_build_object('utm_source', s.src, 'utm_medium', s.med, 'utm_campaign', s.camp,
             'first_touch', jsonb_build_object('utm_source', (array['google','yandex','vk','facebook','direct'])[1 + (i / 7) % 5], 'utm_medium', 'cpc', 'utm_campaign', 'c' || ((i / 7) % 40)),
             'last_touch', jsonb_build_object('utm_source', s.src, 'utm_medium', s.med, 'utm_campaign', s.camp)),
-          now() - ((i::bigint * 7919) % 31536000) * interval '1 second', now(),
+          now() - (${N}::int - i) * (interval '365 days' / ${N}::int) - (i % 97) * interval '1 second', now(),
           case when i % 10 < 3 then i end, case when i % 10 < 3 then 501 + i % 10 end,
           case when i % 100 in (3, 4) then 5 else 1 end,
           case when i % 100 in (3, 4) then jsonb_build_object('reason', (array['timeout','server_500','validation'])[1 + i % 3], 'message', 'x') end
