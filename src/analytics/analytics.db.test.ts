@@ -174,6 +174,17 @@ describe('leads', () => {
     const byPhone = (await get('/api/analytics/leads?q=0000004')).json().items;
     expect(byPhone.map((x: { id: string }) => x.id)).toEqual([LEAD.L4]);
     expect((await get('/api/analytics/leads?q=Иван')).json().items[0].email).toBe('ivan@example.ru');
+    // The search (indexed, docs/dashboard.md#indexes-migration-0005): phone by its last digits in any national
+    // format or its first digits, email by its start, name by the start of a word, deal id exactly.
+    const ids = async (q: string) => (await get(`/api/analytics/leads?q=${encodeURIComponent(q)}`)).json().items.map((x: { id: string }) => x.id);
+    expect(await ids('8 (912) 000-00-04')).toEqual([LEAD.L4]);
+    expect(await ids('+7 912 000 0003')).toEqual([LEAD.L3]);
+    expect((await ids('+7912')).length).toBe(10);
+    expect(await ids('IVAN@EXAMPLE')).toEqual([LEAD.L1]);
+    expect(await ids('пет')).toEqual([LEAD.L1]);
+    expect(await ids('ив пет')).toEqual([LEAD.L1]);
+    expect(await ids('етр')).toEqual([]);
+    expect(await ids('3')).toEqual([LEAD.L3]);
     // A viewer can neither search personal fields nor see them.
     expect((await get('/api/analytics/leads?q=0000004', viewer)).json().items).toEqual([]);
     const v = (await get('/api/analytics/leads?limit=100', viewer)).json();
