@@ -65,9 +65,9 @@ export async function leadCounts(db: Database, tz: string, nowMs: number): Promi
   const [r] = await rows<LeadCounts>(
     db,
     sql`with b as (select (date_trunc('day', ${ts(nowMs)} at time zone ${tz}) at time zone ${tz}) as today)
-      select count(l.id) filter (where l.created_at >= b.today)::int as "today",
-        count(l.id) filter (where l.created_at >= b.today - interval '6 days')::int as "last7d",
-        count(l.id)::int as "last30d"
+      select count(l.created_at) filter (where l.created_at >= b.today)::int as "today",
+        count(l.created_at) filter (where l.created_at >= b.today - interval '6 days')::int as "last7d",
+        count(l.created_at)::int as "last30d"
       from b left join leads l on l.created_at >= b.today - interval '29 days' and l.created_at <= ${ts(nowMs)} and l.status <> 'spam'`,
   );
   return r ?? { today: 0, last7d: 0, last30d: 0 };
@@ -288,13 +288,16 @@ export async function funnel(db: Database, pipelineId: number, order: number[], 
           array[${n > 0 ? sql.join(reachedCols, sql`, `) : sql``}]::int[] as reached
         from analytics_deals where ${inRange}`,
     ),
-    // One index-only range per stage (the index is ordered by pipeline, stage, cohort date).
-    rows<{ statusId: number; medianSeconds: number | null }>(
-      db,
-      sql`select o.status_id::float8 as "statusId", m.v as "medianSeconds"
-        from unnest(${arr}) as o(status_id) cross join lateral (
-          select (percentile_cont(0.5) within group (order by closed_secs + open_count * ${nowMs / 1000}::float8 - open_sum))::float8 as v
-          from analytics_deal_stages where ${inRange} and status_id = o.status_id) m`,
+    // One index-only range per stage (the index is ordered by pipeline, stage, cohort date), run side by side.
+    Promise.all(
+      order.map(async (statusId) => {
+        const [m] = await rows<{ v: number | null }>(
+          db,
+          sql`select (percentile_cont(0.5) within group (order by closed_secs + open_count * ${nowMs / 1000}::float8 - open_sum))::float8 as v
+            from analytics_deal_stages where ${inRange} and status_id = ${statusId}`,
+        );
+        return { statusId, medianSeconds: m?.v ?? null };
+      }),
     ),
   ]);
   const tot = counts[0];
