@@ -469,12 +469,13 @@ export async function stuckLeads(db: Database, limit: number): Promise<DeadLeadR
   );
 }
 
+/** The newest deliveries (ordered by the table's id, not the float8 output column of that name: the key's index). */
 export async function webhookDeliveries(db: Database, limit: number): Promise<Row[]> {
   return rows(
     db,
     sql`select id::float8 as id, ${ms(sql`received_at`)} as "receivedAt", status, error_code as "errorCode", event_count as "eventCount",
         applied_count as "appliedCount", attempts, ${ms(sql`processed_at`)} as "processedAt"
-      from webhook_deliveries order by id desc limit ${limit}`,
+      from webhook_deliveries w order by w.id desc limit ${limit}`,
   );
 }
 
