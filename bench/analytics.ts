@@ -1,6 +1,7 @@
 // Bench: every dashboard API call over a large synthetic data set. Generates N leads (default 1,000,000), 30 % of
 // them with a synced deal (300,000), ~6.7 stage-history rows per deal (~2,000,000), 5 % with a failed attempt,
-// 100,000 webhook deliveries — spread over the last 365 days — then times each call the dashboard makes
+// 100,000 webhook deliveries — spread over the last 365 days in arrival order, as a real table fills (a day's
+// leads sit on neighbouring pages) — builds the deal rollup as a first start would, then times each call the dashboard makes
 // (through Fastify inject, session cookie and all) and prints p50 / p95 / max per call.
 // Run: npx tsx bench/analytics.ts [leads=1000000] [repeats=20]
 // Env:  BENCH_TARGET=postgres (default; a fresh database on BENCH_DATABASE_URL, default
@@ -23,10 +24,13 @@ async function openTarget(): Promise<{ db: Db; drop: () => Promise<void> }> {
     return { db, drop: () => db.close() };
   }
   const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_analytics_${randomBytes(4).toString('hex')}`;
+  // BENCH_KEEP=<name>: reuse (or create and keep) that database, generating only when it is empty.
+  const keep = process.env.BENCH_KEEP;
+  const name = keep ?? `bench_analytics_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  const exists = (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount;
+  if (!exists) await admin.query(`create database ${name}`);
   await admin.end();
   const u = new URL(url);
   u.pathname = `/${name}`;
@@ -36,6 +40,7 @@ async function openTarget(): Promise<{ db: Db; drop: () => Promise<void> }> {
     db,
     drop: async () => {
       await db.close();
+      if (keep) return;
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
@@ -50,8 +55,22 @@ async function step(label: string, fn: () => Promise<unknown>) {
   console.log(`  ${label}: ${Math.round(performance.now() - t)} ms`);
 }
 
+/** The deal rollup as the analytics consumer's first start builds it (the generated rows have no events), then vacuum. */
+async function buildRollup(db: Db) {
+  const { createDealRollup } = await import('../src/analytics/index.js');
+  const have = await db.executeSql('select count(*)::int as n from analytics_deals');
+  if (Number(have.rows[0]?.n) === 0) await step('deal rollup (rebuild)', () => createDealRollup({ db: db.db }).rebuild());
+  await step('vacuum analyze', () => db.executeSql('vacuum analyze'));
+}
+
 async function generate(db: Db) {
   const d = db.db;
+  const have = await db.executeSql('select count(*)::int as n from leads');
+  if (Number(have.rows[0]?.n) > 0) {
+    console.log(`reusing ${String(have.rows[0]?.n)} leads`);
+    await buildRollup(db);
+    return;
+  }
   const chunk = 100_000;
   console.log(`generating ${N.toLocaleString('en')} leads on ${target}`);
   await step('leads', async () => {
@@ -65,7 +84,7 @@ async function generate(db: Db) {
           jsonb_build_object('utm_source', s.src, 'utm_medium', s.med, 'utm_campaign', s.camp,
             'first_touch', jsonb_build_object('utm_source', (array['google','yandex','vk','facebook','direct'])[1 + (i / 7) % 5], 'utm_medium', 'cpc', 'utm_campaign', 'c' || ((i / 7) % 40)),
             'last_touch', jsonb_build_object('utm_source', s.src, 'utm_medium', s.med, 'utm_campaign', s.camp)),
-          now() - ((i::bigint * 7919) % 31536000) * interval '1 second', now(),
+          now() - (${N}::int - i) * (interval '365 days' / ${N}::int) - (i % 97) * interval '1 second', now(),
           case when i % 10 < 3 then i end, case when i % 10 < 3 then 501 + i % 10 end,
           case when i % 100 in (3, 4) then 5 else 1 end,
           case when i % 100 in (3, 4) then jsonb_build_object('reason', (array['timeout','server_500','validation'])[1 + i % 3], 'message', 'x') end
@@ -106,7 +125,7 @@ async function generate(db: Db) {
       select now() - (100000 - i) * interval '5 minutes' / 10, case when i % 50 = 0 then 'malformed' else 'processed' end, 'x', md5(i::text), 2, 2
       from generate_series(1, ${Math.min(100_000, N / 10)}::int) as i`);
   });
-  await step('analyze', () => db.executeSql('analyze'));
+  await buildRollup(db);
   const counts = await db.executeSql(
     `select (select count(*)::int from leads) as leads, (select count(*)::int from amo_deals) as deals, (select count(*)::int from amo_deal_stages) as stages, (select count(*)::int from lead_events) as events`,
   );
@@ -119,7 +138,9 @@ async function main() {
     await generate(db);
     const { addUser } = await import('../src/dashboard/index.js');
     const { dashboardApp } = await import('../test/dashboard.js');
-    await addUser(db.db, { email: 'bench@example.com', password: 'bench-password-1', role: 'admin' });
+    await addUser(db.db, { email: 'bench@example.com', password: 'bench-password-1', role: 'admin' }).catch((e: { code?: string }) => {
+      if (e.code !== 'USER_EXISTS') throw e;
+    });
     const { app } = await dashboardApp(db, { now: Date.now });
     const login = await app.inject({ method: 'POST', url: '/api/dashboard/login', payload: { email: 'bench@example.com', password: 'bench-password-1' } });
     const cookie = String(login.headers['set-cookie']).split(';')[0] as string;

@@ -152,8 +152,14 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       catalogSource: amoCatalogSource(connect.conn.amo),
       health: async () => ({ amocrm: await connect.healthCheck(), queue: { depth: await queueDepth() }, delivery: await delivery.health() }),
       onReplayed: () => delivery.wake(),
+      commissionKey: config.analytics.commissionField,
+      routingView: (leadId) => routing.view(leadId),
+      logger: logger.child({ module: 'analytics' }),
     });
     const firstAdmin = await dashboard.start();
+    // The deal rollup (funnel, managers) follows the webhooks' domain events; built once from the synced deals.
+    await dashboard.rollup.start();
+    closers.unshift(() => dashboard.rollup.stop());
     const deps: AppDeps = {
       config,
       db,

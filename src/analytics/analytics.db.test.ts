@@ -2,6 +2,9 @@
 // out by hand in the comments from the fixture's rows, not read back from the code under test.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { routingDecisions } from '../db/index.js';
+import { routingView } from '../routing/index.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { addTestUsers, ADMIN, dashboardApp, signInAs, VIEWER, type Signed } from '../../test/dashboard.js';
 import { insertAnalyticsFixture, LEAD } from './fixture.js';
@@ -171,6 +174,17 @@ describe('leads', () => {
     const byPhone = (await get('/api/analytics/leads?q=0000004')).json().items;
     expect(byPhone.map((x: { id: string }) => x.id)).toEqual([LEAD.L4]);
     expect((await get('/api/analytics/leads?q=Иван')).json().items[0].email).toBe('ivan@example.ru');
+    // The search (indexed, docs/dashboard.md#indexes-migration-0005): phone by its last digits in any national
+    // format or its first digits, email by its start, name by the start of a word, deal id exactly.
+    const ids = async (q: string) => (await get(`/api/analytics/leads?q=${encodeURIComponent(q)}`)).json().items.map((x: { id: string }) => x.id);
+    expect(await ids('8 (912) 000-00-04')).toEqual([LEAD.L4]);
+    expect(await ids('+7 912 000 0003')).toEqual([LEAD.L3]);
+    expect((await ids('+7912')).length).toBe(10);
+    expect(await ids('IVAN@EXAMPLE')).toEqual([LEAD.L1]);
+    expect(await ids('пет')).toEqual([LEAD.L1]);
+    expect(await ids('ив пет')).toEqual([LEAD.L1]);
+    expect(await ids('етр')).toEqual([]);
+    expect(await ids('3')).toEqual([LEAD.L3]);
     // A viewer can neither search personal fields nor see them.
     expect((await get('/api/analytics/leads?q=0000004', viewer)).json().items).toEqual([]);
     const v = (await get('/api/analytics/leads?limit=100', viewer)).json();
@@ -211,5 +225,31 @@ describe('leads', () => {
     const missing = await app.inject({ method: 'GET', url: '/api/analytics/leads/00000000-0000-4000-8000-0000000000ff', headers: { cookie: admin.cookie } });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('LEAD_NOT_FOUND');
+  });
+
+  it("a lead's page shows the routing decision routing stored for the lead, not one rebuilt from the timeline", async () => {
+    // No decision source wired: nothing is made up from the timeline.
+    expect((await get(`/api/analytics/leads/${LEAD.L1}`)).json().routing).toBeNull();
+    await tdb.db.insert(routingDecisions).values({
+      account: 'default', leadId: LEAD.L1, rule: 'google', strategy: 'round_robin', outcome: 'assigned', userId: 501, manager: 'anna',
+      managerName: 'Анна', reason: 'rule google: round robin', skipped: [{ manager: 'boris', name: 'Борис', reason: 'outside_hours' }],
+    });
+    // What main.ts wires: routing's own view of its stored row (createRouting().view does exactly this select).
+    const view = async (leadId: string) => {
+      const [r] = await tdb.db.select().from(routingDecisions).where(eq(routingDecisions.leadId, leadId));
+      return r ? routingView(r) : null;
+    };
+    const { app: withRouting } = await dashboardApp(tdb, { routingView: view });
+    try {
+      const res = await withRouting.inject({ method: 'GET', url: `/api/analytics/leads/${LEAD.L1}`, headers: { cookie: admin.cookie } });
+      expect(res.json().routing).toMatchObject({
+        rule: 'google', strategy: 'round_robin', outcome: 'assigned', user_id: 501, manager_name: 'Анна',
+        note: 'Назначен: Анна по правилу «google» (по очереди). Пропущены: Борис — вне рабочего времени',
+      });
+      const other = await withRouting.inject({ method: 'GET', url: `/api/analytics/leads/${LEAD.L4}`, headers: { cookie: admin.cookie } });
+      expect(other.json().routing).toBeNull();
+    } finally {
+      await withRouting.close();
+    }
   });
 });

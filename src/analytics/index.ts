@@ -6,3 +6,5 @@ export type { Catalog, CatalogPipeline, CatalogSource, CatalogStage } from './ca
 export { toCsv, attachment } from './csv.js';
 export type { CsvColumn } from './csv.js';
 export * as analyticsSql from './sql.js';
+export { createDealRollup, recomputeDeals, DEAL_FACT_EVENTS, ROLLUP_CONSUMER } from './rollup.js';
+export type { DealRollup, DealRollupDeps } from './rollup.js';

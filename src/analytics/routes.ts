@@ -30,6 +30,8 @@ export interface AnalyticsRouteDeps {
   commissionKey: string;
   /** The amoCRM connection and queue health for the overview. */
   health?: () => Promise<Record<string, unknown>>;
+  /** The lead's stored routing decision (src/routing); absent: the lead page says none was recorded. */
+  routingView?: (leadId: string) => Promise<unknown>;
   /** Follow-up sends; absent while no follow-ups module is wired (the overview then says so). */
   followups?: (range: { fromMs: number; toMs: number }) => Promise<{ sent: number; failed: number }>;
   now?: () => number;
@@ -154,7 +156,9 @@ export function analyticsRoutes(deps: AnalyticsRouteDeps): FastifyPluginAsync {
           if (consent) detail.lead.consent = { ...consent, ip: undefined };
         }
         const dealUrl = detail.deal && detail.amoHost ? `https://${detail.amoHost}/leads/detail/${String(detail.deal.amoLeadId)}` : null;
-        return { ...detail, dealUrl, personal };
+        // The decision routing stored for this lead (rule, strategy, skipped managers, take-up), never rebuilt here.
+        const routing = deps.routingView ? ((await deps.routingView(detail.lead.id as string)) ?? null) : null;
+        return { ...detail, dealUrl, routing, personal };
       },
     );
 

@@ -16,9 +16,20 @@ export interface Range {
 }
 
 type Row = Record<string, unknown>;
-async function rows<T = Row>(db: Database, q: SQL): Promise<T[]> {
-  const res = (await db.execute(q)) as unknown as { rows: T[] };
-  return res.rows;
+/**
+ * Runs one read with JIT off (PostgreSQL compiles expensive-looking plans first, ~100 ms that these short reads
+ * never win back). `bitmapOnly`: only bitmap scans (the search, whose name arm the planner cannot estimate).
+ */
+async function rows<T = Row>(db: Database, q: SQL, opts: { bitmapOnly?: boolean } = {}): Promise<T[]> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local jit = off`);
+    if (opts.bitmapOnly) {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      await tx.execute(sql`set local enable_indexscan = off`);
+    }
+    const res = (await tx.execute(q)) as unknown as { rows: T[] };
+    return res.rows;
+  });
 }
 
 const startOf = (day: string, tz: string) => sql`((${day}::date)::timestamp at time zone ${tz})`;
@@ -54,9 +65,9 @@ export async function leadCounts(db: Database, tz: string, nowMs: number): Promi
   const [r] = await rows<LeadCounts>(
     db,
     sql`with b as (select (date_trunc('day', ${ts(nowMs)} at time zone ${tz}) at time zone ${tz}) as today)
-      select count(l.id) filter (where l.created_at >= b.today)::int as "today",
-        count(l.id) filter (where l.created_at >= b.today - interval '6 days')::int as "last7d",
-        count(l.id)::int as "last30d"
+      select count(l.created_at) filter (where l.created_at >= b.today)::int as "today",
+        count(l.created_at) filter (where l.created_at >= b.today - interval '6 days')::int as "last7d",
+        count(l.created_at)::int as "last30d"
       from b left join leads l on l.created_at >= b.today - interval '29 days' and l.created_at <= ${ts(nowMs)} and l.status <> 'spam'`,
   );
   return r ?? { today: 0, last7d: 0, last30d: 0 };
@@ -148,16 +159,7 @@ export async function listLeads(db: Database, f: LeadFilter): Promise<LeadListRo
   if (f.from) where.push(sql`l.created_at >= ${startOf(f.from, f.tz)}`);
   if (f.to) where.push(sql`l.created_at < ${endOf(f.to, f.tz)}`);
   const q = f.q?.trim();
-  if (q) {
-    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const parts: SQL[] = [sql`l.id::text = ${/^[0-9a-f-]{36}$/i.test(q) ? q.toLowerCase() : '-'}`, sql`l.amo_lead_id::text = ${q}`];
-    if (f.personal) {
-      parts.push(sql`l.name ilike ${like}`, sql`l.email ilike ${like}`);
-      const digits = q.replace(/\D/g, '');
-      if (digits.length >= 3) parts.push(sql`l.phone like ${`%${digits}%`}`);
-    }
-    where.push(sql`(${sql.join(parts, sql` or `)})`);
-  }
+  if (q) where.push(searchCondition(q, f.personal));
   return rows<LeadListRow>(
     db,
     sql`select l.id, ${ms(sql`l.created_at`)} as "createdAt", l.form_key as "formKey", l.status, l.name, l.phone, l.email,
@@ -167,7 +169,36 @@ export async function listLeads(db: Database, f: LeadFilter): Promise<LeadListRo
       from leads l left join amo_deals d on d.amo_lead_id = l.amo_lead_id
       where ${sql.join(where, sql` and `)}
       order by l.created_at desc, l.id desc limit ${f.limit} offset ${f.offset}`,
+    { bitmapOnly: !!q },
   );
+}
+
+/**
+ * The lead search, every arm served by an index (migration 0005): the lead id (exact), the amoCRM deal id (exact)
+ * and, for admins, the phone by its first digits (after the country code's +) or its last digits (so 8 912…,
+ * +7 912… and "2345" all find +79120012345), the email by its start, and the name by the start of each word
+ * ("ив пет" finds "Иван Петров"). Substrings in the middle are not searched: that needs a trigram index.
+ */
+export function searchCondition(q: string, personal: boolean, alias = 'l'): SQL {
+  const c = (col: string) => sql.raw(`${alias}.${col}`);
+  const parts: SQL[] = [];
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q)) parts.push(sql`${c('id')} = ${q.toLowerCase()}::uuid`);
+  if (/^[1-9]\d{0,14}$/.test(q)) parts.push(sql`${c('amo_lead_id')} = ${Number(q)}::bigint`);
+  if (personal) {
+    const esc = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const digits = q.replace(/\D/g, '');
+    if (digits.length >= 3 && /^[\d\s()+\-.]+$/.test(q)) {
+      parts.push(sql`${c('phone')} like ${`+${esc(digits)}%`}`);
+      // The last digits: at most 10 (the national number), so a leading 8 or 7 or +7 does not matter.
+      const tail = digits.slice(-10);
+      parts.push(sql`reverse(${c('phone')}) like ${`${esc([...tail].reverse().join(''))}%`}`);
+    }
+    parts.push(sql`lower(${c('email')}) like ${`${esc(q.toLowerCase())}%`}`);
+    const words = q.split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 8);
+    if (words.length) parts.push(sql`to_tsvector('simple', coalesce(${c('name')}, '')) @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')})`);
+  }
+  if (parts.length === 0) return sql`false`;
+  return sql`(${sql.join(parts, sql` or `)})`;
 }
 
 export interface LeadDetail {
@@ -240,6 +271,47 @@ export const LOST = 143;
  * (an open stay counts until now).
  */
 export async function funnel(db: Database, pipelineId: number, order: number[], range: Range, nowMs: number): Promise<FunnelResult> {
+  // Read from the deal rollup (rollup.ts): one fact row per deal, one per (deal, stage of its pipeline).
+  const arr = sql`${`{${order.join(',')}}`}::bigint[]`;
+  const n = order.length;
+  const inRange = sql`pipeline_id = ${pipelineId} and cohort_at >= ${startOf(range.from, range.tz)} and cohort_at < ${endOf(range.to, range.tz)}`;
+  // reached(k): won, or ever in a stage at position ≥ k (or won), or now in one — array overlaps, no per-row subquery.
+  const won = sql`(is_won or visited && ${`{${WON}}`}::bigint[])`;
+  const reachedCols = order.map((_, k) => {
+    const tail = sql`${`{${order.slice(k).join(',')}}`}::bigint[]`;
+    return sql`count(*) filter (where ${won} or visited && ${tail} or status_id = any(${tail}))::int`;
+  });
+  const [counts, medians] = await Promise.all([
+    rows<{ deals: number; won: number; lost: number; reached: number[] }>(
+      db,
+      sql`select count(*)::int as deals, count(*) filter (where is_won)::int as won, count(*) filter (where is_lost)::int as lost,
+          array[${n > 0 ? sql.join(reachedCols, sql`, `) : sql``}]::int[] as reached
+        from analytics_deals where ${inRange}`,
+    ),
+    // One index-only range per stage (the index is ordered by pipeline, stage, cohort date), run side by side.
+    Promise.all(
+      order.map(async (statusId) => {
+        const [m] = await rows<{ v: number | null }>(
+          db,
+          sql`select (percentile_cont(0.5) within group (order by closed_secs + open_count * ${nowMs / 1000}::float8 - open_sum))::float8 as v
+            from analytics_deal_stages where ${inRange} and status_id = ${statusId}`,
+        );
+        return { statusId, medianSeconds: m?.v ?? null };
+      }),
+    ),
+  ]);
+  const tot = counts[0];
+  const med = new Map(medians.map((m) => [m.statusId, m.medianSeconds]));
+  return {
+    deals: tot?.deals ?? 0,
+    won: tot?.won ?? 0,
+    lost: tot?.lost ?? 0,
+    stages: order.map((statusId, i) => ({ statusId, reached: Number(tot?.reached[i] ?? 0), medianSeconds: med.get(statusId) ?? null })),
+  };
+}
+
+/** The same funnel straight from amo_deals + amo_deal_stages (no rollup): the reference the rollup is tested against. */
+export async function funnelRaw(db: Database, pipelineId: number, order: number[], range: Range, nowMs: number): Promise<FunnelResult> {
   const arr = sql`${`{${order.join(',')}}`}::bigint[]`;
   const n = order.length;
   const base = sql`d as (
@@ -273,14 +345,14 @@ export async function funnel(db: Database, pipelineId: number, order: number[], 
 
 /** Pipelines that have deals (for the funnel's pipeline picker when the config names none). */
 export async function dealPipelines(db: Database): Promise<{ pipelineId: number; deals: number }[]> {
-  return rows(db, sql`select pipeline_id::float8 as "pipelineId", count(*)::int as deals from amo_deals where pipeline_id is not null and not is_deleted group by 1 order by 2 desc`);
+  return rows(db, sql`select pipeline_id::float8 as "pipelineId", deals from analytics_pipelines where deals > 0 order by deals desc, pipeline_id`);
 }
 
 /** Stage order when amoCRM's pipeline is unknown: the open stages its deals have been in, by id. */
 export async function stagesSeen(db: Database, pipelineId: number): Promise<number[]> {
   const r = await rows<{ id: number }>(
     db,
-    sql`select distinct status_id::float8 as id from amo_deal_stages where pipeline_id = ${pipelineId} and status_id not in (${WON}, ${LOST}) order by 1`,
+    sql`select distinct status_id::float8 as id from analytics_deal_stages where pipeline_id = ${pipelineId} and status_id not in (${WON}, ${LOST}) order by 1`,
   );
   return r.map((x) => x.id);
 }
@@ -314,8 +386,11 @@ export async function sources(db: Database, touch: Touch, level: SourceLevel, ra
       select l.source, l.medium, l.campaign, count(*)::int as leads, count(d.amo_lead_id)::int as deals,
         count(*) filter (where d.is_won)::int as won,
         coalesce(sum(d.price) filter (where d.is_won), 0)::float8 as revenue,
-        coalesce(sum(${dealNumber(commissionKey)}) filter (where d.is_won), 0)::float8 as commission
-      from l left join amo_deals d on d.amo_lead_id = l.amo_lead_id and not d.is_deleted
+        coalesce(sum(d.commission) filter (where d.is_won), 0)::float8 as commission
+      -- The deal by its key for the leads that have one (a hash of all deals costs more for a month of leads).
+      from l left join lateral (
+        select d.amo_lead_id, d.is_won, d.price, ${dealNumber(commissionKey)} as commission from amo_deals d
+        where l.amo_lead_id is not null and d.amo_lead_id = l.amo_lead_id and not d.is_deleted limit 1) d on true
       group by 1, 2, 3 order by leads desc, revenue desc, 1, 2, 3`,
   );
 }
@@ -333,6 +408,18 @@ export interface ManagerRow {
 }
 
 export async function managers(db: Database, range: Range): Promise<ManagerRow[]> {
+  return rows<ManagerRow>(
+    db,
+    sql`select responsible_user_id::float8 as manager, count(*)::int as assigned, count(*) filter (where is_won)::int as won,
+        count(*) filter (where is_lost)::int as lost, coalesce(sum(price) filter (where is_won), 0)::float8 as revenue,
+        (percentile_cont(0.5) within group (order by first_change_secs))::float8 as "medianFirstChangeSeconds"
+      from analytics_deals where cohort_at >= ${startOf(range.from, range.tz)} and cohort_at < ${endOf(range.to, range.tz)}
+      group by responsible_user_id order by assigned desc, manager`,
+  );
+}
+
+/** The same from the raw tables (the rollup's reference in tests). */
+export async function managersRaw(db: Database, range: Range): Promise<ManagerRow[]> {
   return rows<ManagerRow>(
     db,
     sql`with d as (
@@ -382,12 +469,13 @@ export async function stuckLeads(db: Database, limit: number): Promise<DeadLeadR
   );
 }
 
+/** The newest deliveries (ordered by the table's id, not the float8 output column of that name: the key's index). */
 export async function webhookDeliveries(db: Database, limit: number): Promise<Row[]> {
   return rows(
     db,
     sql`select id::float8 as id, ${ms(sql`received_at`)} as "receivedAt", status, error_code as "errorCode", event_count as "eventCount",
         applied_count as "appliedCount", attempts, ${ms(sql`processed_at`)} as "processedAt"
-      from webhook_deliveries order by id desc limit ${limit}`,
+      from webhook_deliveries w order by w.id desc limit ${limit}`,
   );
 }
 

@@ -168,6 +168,22 @@ account: { pipelines: [{ key: asia_deals, name: Asia, stages: [{ key: new_lead, 
     ]);
   });
 
+  it('analytics.commission_field names the deal field the dashboard sums as commission (Asia Deals: «Комиссия»)', () => {
+    expect(loadConfig({}, { configPath: missing }).analytics).toEqual({ commissionField: 'commission' });
+    const asia = loadConfig({}, { configPath: new URL('../../presets/asia-deals.yaml', import.meta.url).pathname });
+    expect(asia.analytics.commissionField).toBe('commission');
+    expect(asia.account?.fields.leads.find((f) => f.key === asia.analytics.commissionField)?.name).toBe('Комиссия');
+    expect(asia.warnings.some((w) => w.includes('commission_field'))).toBe(false);
+    const typo = loadConfig({}, {
+      configPath: yamlFile('analytics: { commission_field: comission }\naccount:\n  fields:\n    leads:\n      - { key: commission, name: Комиссия, type: numeric }\n'),
+    });
+    expect(typo.analytics.commissionField).toBe('comission');
+    expect(typo.warnings).toContainEqual(expect.stringContaining('analytics.commission_field "comission" is not a deal field'));
+    expect(problemsOf(() => loadConfig({}, { configPath: yamlFile('analytics: { commission_field: "Комиссия" }\n') }))).toEqual([
+      expect.stringContaining('analytics.commission_field'),
+    ]);
+  });
+
   it.each(['presets/asia-deals.yaml', 'presets/fitzone.yaml', 'leadbridge.yaml'])('%s loads, and its default form exists', (file) => {
     const c = loadConfig({}, { configPath: new URL(`../../${file}`, import.meta.url).pathname });
     expect(Object.keys(c.forms)).toContain(c.defaultForm);

@@ -94,6 +94,11 @@ export const FileConfigSchema = z
       })
       .strict()
       .default({ batch_size: 50, max_attempts: 10, rate_per_second: 7, contact_lookup: 'search' }),
+    /** The dashboard's analytics: which mapped deal field (a key of `account.fields.leads`) is the commission. */
+    analytics: z
+      .object({ commission_field: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a deal field key like commission').default('commission') })
+      .strict()
+      .default({ commission_field: 'commission' }),
     cors: z.object({ origins: z.array(z.string().min(1)).default(['*']) }).strict().default({ origins: ['*'] }),
     rate_limit: z
       .object({ per_ip_per_minute: z.number().int().min(1).max(100_000).default(30) })

@@ -147,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
       ratePerSecond: f.delivery.rate_per_second,
       contactLookup: f.delivery.contact_lookup,
     },
+    analytics: { commissionField: f.analytics.commission_field },
     cors: { origins: f.cors.origins },
     rateLimit: { perIpPerMinute: f.rate_limit.per_ip_per_minute },
     intake: {
@@ -155,6 +156,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
       trustProxy: f.intake.trust_proxy,
     },
   };
+  const dealFields = f.account?.fields.leads ?? [];
+  if (dealFields.length > 0 && !dealFields.some((x) => x.key === config.analytics.commissionField)) {
+    config.warnings.push(`analytics.commission_field "${config.analytics.commissionField}" is not a deal field of account.fields.leads: the dashboard's commission stays 0`);
+  }
   if (e.databaseUrl) config.databaseUrl = e.databaseUrl;
   if (e.adminToken) config.adminToken = e.adminToken;
   if (e.secretKey) config.secretKey = e.secretKey;

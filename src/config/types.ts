@@ -101,6 +101,8 @@ export interface Config {
   /** Manager routing (`routing:`), validated and normalised (docs/routing.md). */
   routing: RoutingConfig;
   delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number; contactLookup: ContactLookup };
+  /** Dashboard analytics: the deal field key (from `account.fields.leads`) summed as commission on the Sources page. */
+  analytics: { commissionField: string };
   cors: { origins: string[] };
   rateLimit: { perIpPerMinute: number };
   intake: { honeypot: string; bodyLimitBytes: number; trustProxy: boolean };

@@ -2,7 +2,7 @@
 // (web/ → dist/web), all on the app's own origin. createDashboard() is the one factory main.ts wires.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Database } from '../db/index.js';
-import { analyticsRoutes, createCatalog, type CatalogSource } from '../analytics/index.js';
+import { analyticsRoutes, createCatalog, createDealRollup, type CatalogSource, type DealRollup } from '../analytics/index.js';
 import { replayLeads } from '../delivery/index.js';
 import { getLead } from '../intake/index.js';
 import { dashboardRoutes } from './routes.js';
@@ -33,6 +33,10 @@ export interface DashboardDeps {
   catalogSource?: CatalogSource;
   health?: () => Promise<Record<string, unknown>>;
   followups?: (range: { fromMs: number; toMs: number }) => Promise<{ sent: number; failed: number }>;
+  /** The lead's stored routing decision (src/routing `view`), shown on the lead page. */
+  routingView?: (leadId: string) => Promise<unknown>;
+  /** Warnings of the deal rollup's consumer (a failed batch is retried). */
+  logger?: { warn(obj: object, msg: string): void };
   /** Wakes the delivery worker after a replay. */
   onReplayed?: () => void;
   /** Where the built front end is (default dist/web). */
@@ -44,6 +48,8 @@ export interface Dashboard {
   routes(): FastifyPluginAsync;
   /** Creates the first admin when no user exists (generated password in the sandbox). */
   start(): Promise<FirstAdminResult | undefined>;
+  /** The deal rollup the funnel and managers pages read (start it after migrations; stop before the database). */
+  rollup: DealRollup;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -62,7 +68,9 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     }
     return (await getLead(deps.db, id.toLowerCase())) ? ('not_replayable' as const) : ('not_found' as const);
   };
+  const rollup = createDealRollup({ db: deps.db, ...(deps.logger ? { logger: deps.logger } : {}) });
   return {
+    rollup,
     routes: () => async (app) => {
       await app.register(dashboardRoutes({ ...session, replay }));
       await app.register(
@@ -74,6 +82,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
           commissionKey: deps.commissionKey ?? 'commission',
           ...(deps.health ? { health: deps.health } : {}),
           ...(deps.followups ? { followups: deps.followups } : {}),
+          ...(deps.routingView ? { routingView: deps.routingView } : {}),
           now,
         }),
       );

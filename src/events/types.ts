@@ -22,6 +22,11 @@ export interface DomainEvents {
   'deal.lost': Stage;
   'deal.deleted': Record<string, never>;
   'deal.restored': Stage;
+  /**
+   * The deal's stage history changed while its current state did not (a late, out-of-order observation placed in
+   * the past). Analytics recomputes the deal's funnel facts on it.
+   */
+  'deal.history_changed': Record<string, never>;
   /** A contact or company was added or changed in amoCRM. */
   'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[] };
   'contact.deleted': { amo_contact_id: number; kind: string };

@@ -20,6 +20,13 @@ export interface Consent {
   ip?: string;
 }
 
+/**
+ * The lead's last-touch utm_source as the dashboard reads it (src/analytics/sql.ts `touchValue('last', …)` builds the
+ * same text, so the planner matches the index).
+ */
+export const LAST_SOURCE =
+  "nullif(case when jsonb_typeof(attribution -> 'last_touch') = 'object' then attribution -> 'last_touch' ->> 'utm_source' else attribution ->> 'utm_source' end, '')";
+
 export const leads = pgTable(
   'leads',
   {
@@ -56,9 +63,18 @@ export const leads = pgTable(
     // Idempotency: one lead per (form, key). NULL keys never collide (plain unique index semantics).
     uniqueIndex('leads_form_key_idempotency_key_uq').on(t.formKey, t.idempotencyKey),
     index('leads_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt),
-    index('leads_created_at_idx').on(t.createdAt),
+    // With status: the dashboard's counts by day read only the index.
+    index('leads_created_at_idx').on(t.createdAt, t.status),
     // Webhook sync links amoCRM deals back to our leads by amo_lead_id.
     index('leads_amo_lead_id_idx').on(t.amoLeadId),
+    // Dashboard lead list (src/analytics/sql.ts): filters by form and last-touch utm_source, newest first, and the
+    // search — phone by its first or last digits, email by its start, name by the start of any word.
+    index('leads_form_created_idx').on(t.formKey, t.createdAt),
+    index('leads_last_source_idx').on(sql.raw(LAST_SOURCE), t.formKey, t.createdAt),
+    index('leads_phone_prefix_idx').on(sql`${t.phone} text_pattern_ops`),
+    index('leads_phone_suffix_idx').on(sql`reverse(${t.phone}) text_pattern_ops`),
+    index('leads_email_prefix_idx').on(sql`lower(${t.email}) text_pattern_ops`),
+    index('leads_name_words_idx').using('gin', sql`to_tsvector('simple', coalesce(${t.name}, ''))`),
   ],
 );
 

@@ -42,7 +42,6 @@ export function LeadPage(props: { id: string; admin: boolean }) {
   const attr = lead.attribution ?? {};
   const flat = Object.entries(attr).filter(([, v]) => typeof v !== 'object');
   const touches = Object.entries(attr).filter(([, v]) => v && typeof v === 'object') as [string, Record<string, unknown>][];
-  const routingEvents = data.events.filter((e) => /rout|assign/.test(e.type));
   const replay = async () => {
     await post(`/api/dashboard/leads/${lead.id}/replay`);
     setNote(t.replayed);
@@ -108,7 +107,15 @@ export function LeadPage(props: { id: string; admin: boolean }) {
             <p className="muted">{t.nothing}</p>
           )}
           <h3>{t.routing}</h3>
-          {data.routing ? <KV rows={Object.entries(data.routing)} /> : routingEvents.length ? <KV rows={routingEvents.map((e) => [e.type, e.detail])} /> : <p className="muted">{t.nothing}</p>}
+          {/* The decision routing stored with the lead (routing_decisions), as GET /api/leads/:id shows it. */}
+          {data.routing ? (
+            <div data-testid="routing-decision">
+              {typeof data.routing.note === 'string' ? <p>{data.routing.note}</p> : null}
+              <KV rows={Object.entries(data.routing).filter(([k, v]) => k !== 'note' && v !== null && !(Array.isArray(v) && v.length === 0))} />
+            </div>
+          ) : (
+            <p className="muted">{t.nothing}</p>
+          )}
           <h3>{t.followups}</h3>
           {data.followups ? <KV rows={data.followups.map((f, i) => [String(i + 1), f])} /> : <p className="muted">{t.followupsAbsent}</p>}
         </section>
