@@ -20,6 +20,8 @@ import { checkDataDir, checkPortFree, opsRoutes, portInUseError, StartupError } 
 import { createRouting } from './routing/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { amoCatalogSource } from './dashboard/amo-catalog.js';
+import { createEmail, type EmailModule } from './email/index.js';
+import { createFollowups, type Followups } from './followups/index.js';
 
 export interface Server {
   config: Config;
@@ -29,6 +31,9 @@ export interface Server {
   logger: Logger;
   /** The amoCRM connection (THE AmoClient is `connect.conn.amo`), sandbox emulator, keep-alive. */
   connect: ConnectRuntime;
+  /** Follow-up sequences (tests drive `tick()` / `pollEvents()`), and the email channel's sandbox catcher. */
+  followups: Followups;
+  email: EmailModule;
   /** Stops accepting requests, stops workers, closes the database (and releases the PGlite lock). Idempotent. */
   close(): Promise<void>;
 }
@@ -135,10 +140,31 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     closers.unshift(() => webhooks.processor.stop());
     // Capture: widget.js + public form definitions, the /l/* landing pages, Tilda/generic/Google Ads/Meta hooks.
     const capture = createCapture({ config, logger: logger.child({ module: 'capture' }) });
+    // Follow-ups: sequences over email (SMTP_URL, else the built-in SMTP catcher) and WhatsApp, learning about
+    // leads and deals from domain events; each channel falls back to its sandbox on its own.
+    const email = createEmail({
+      env: config.followups.channels,
+      ratePerSecond: config.followups.settings.email.rate_per_second,
+      maxConnections: config.followups.settings.email.max_connections,
+      logger: logger.child({ module: 'email' }),
+    });
+    await email.start();
+    closers.unshift(() => email.stop());
+    const followups = createFollowups({
+      db: db.db,
+      config,
+      account: 'default',
+      channels: { email: email.channel },
+      amo: connect.conn.amo,
+      pipelines: async () => (await loadResolvedMap(db.db))?.pipelines,
+      logger: logger.child({ module: 'followups' }),
+    });
+    closers.unshift(() => followups.stop());
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
       queue: async () => ({ ok: true, depth: await queueDepth() }),
+      followups: async () => ({ ...(await followups.health()), email: await email.health() }),
     };
     // Dashboard: users/sessions, the analytics API and the built front end at /dashboard (`/` redirects there).
     const env = opts.env ?? process.env;
@@ -167,10 +193,16 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => opsRoutes({ requireAdmin: ctx.requireAdmin, webhookUrl: () => getWebhookUrl(db.db, config) }),
         (ctx) => capture.routes(ctx),
         () => dashboard.routes(),
+        (ctx) => followups.routes(ctx),
+        (ctx) => email.routes(ctx),
       ],
-      onLeadCaptured: () => delivery.wake(),
+      onLeadCaptured: () => {
+        delivery.wake();
+        followups.wake();
+      },
       dealView: (amoLeadId) => dealView(db.db, amoLeadId),
       routingView: (leadId) => routing.view(leadId),
+      followupsView: (leadId) => followups.leadFollowups(leadId),
     };
     const app = await buildApp(deps);
     closers.unshift(() => app.close());
@@ -197,6 +229,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     connect.bindDeliveryPause(delivery);
     delivery.start();
     webhooks.processor.start();
+    followups.start();
     await queue.work('reconcile_amo', async () => {
       try {
         await webhooks.reconcile();
@@ -228,7 +261,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         }
         log.info('leadbridge stopped');
       })());
-    return { config, app, db, queue, logger, connect, close };
+    return { config, app, db, queue, logger, connect, followups, email, close };
   } catch (err) {
     for (const c of closers) await c().catch(() => undefined);
     throw err;
