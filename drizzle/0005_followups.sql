@@ -1,12 +1,14 @@
 CREATE TABLE "followup_deals" (
-	"amo_lead_id" bigint PRIMARY KEY NOT NULL,
+	"account" text DEFAULT 'default' NOT NULL,
+	"amo_lead_id" bigint NOT NULL,
 	"lead_id" uuid,
 	"pipeline_id" bigint,
 	"status_id" bigint,
 	"responsible_user_id" bigint,
 	"stage_entered_at" timestamp with time zone,
 	"closed" text,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "followup_deals_account_amo_lead_id_pk" PRIMARY KEY("account","amo_lead_id")
 );
 --> statement-breakpoint
 CREATE TABLE "followup_enrolments" (
@@ -36,6 +38,7 @@ CREATE TABLE "followup_keys" (
 --> statement-breakpoint
 CREATE TABLE "followup_notes" (
 	"id" bigserial PRIMARY KEY NOT NULL,
+	"account" text DEFAULT 'default' NOT NULL,
 	"lead_id" uuid,
 	"amo_lead_id" bigint,
 	"text" text NOT NULL,
@@ -69,15 +72,17 @@ CREATE TABLE "followup_steps" (
 );
 --> statement-breakpoint
 CREATE TABLE "followup_suppressions" (
+	"account" text DEFAULT 'default' NOT NULL,
 	"channel" text NOT NULL,
 	"address" text NOT NULL,
 	"reason" text NOT NULL,
 	"detail" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "followup_suppressions_channel_address_pk" PRIMARY KEY("channel","address")
+	CONSTRAINT "followup_suppressions_account_channel_address_pk" PRIMARY KEY("account","channel","address")
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX "followup_enrolments_dedupe_uq" ON "followup_enrolments" USING btree ("dedupe_key");--> statement-breakpoint
+CREATE INDEX "followup_deals_lead_idx" ON "followup_deals" USING btree ("lead_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "followup_enrolments_dedupe_uq" ON "followup_enrolments" USING btree ("account","dedupe_key");--> statement-breakpoint
 CREATE INDEX "followup_enrolments_lead_idx" ON "followup_enrolments" USING btree ("lead_id");--> statement-breakpoint
 CREATE INDEX "followup_enrolments_amo_lead_idx" ON "followup_enrolments" USING btree ("amo_lead_id");--> statement-breakpoint
 CREATE INDEX "followup_enrolments_person_idx" ON "followup_enrolments" USING btree ("person_key","status");--> statement-breakpoint

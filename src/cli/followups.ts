@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { openDb, type Db } from '../db/index.js';
 import { createSmtpChannel } from '../email/index.js';
-import { createFollowups, type Followups } from '../followups/index.js';
+import { createFollowups, listEnrolmentViews, type Followups } from '../followups/index.js';
 import { createLogger } from '../http/index.js';
 import { loadResolvedMap } from '../provision/index.js';
 
@@ -38,11 +38,7 @@ export function registerFollowupsCommand(program: Command): void {
     .action(async (o: { config?: string; lead?: string; status?: string; sequence?: string }) => {
       const { db } = await open(o, false);
       try {
-        const { listEnrolments, stepsOf } = await import('../followups/sql.js');
-        const { enrolmentView } = await import('../followups/routes.js');
-        const rows = await listEnrolments(db.db, { ...(o.lead ? { leadId: o.lead } : {}), ...(o.status ? { status: o.status } : {}), ...(o.sequence ? { sequence: o.sequence } : {}) });
-        const steps = await stepsOf(db.db, rows.map((r) => r.id));
-        out(rows.map((r) => enrolmentView(r, steps)));
+        out(await listEnrolmentViews(db.db, 'default', { ...(o.lead ? { leadId: o.lead } : {}), ...(o.status ? { status: o.status } : {}), ...(o.sequence ? { sequence: o.sequence } : {}) }));
       } finally {
         await db.close();
       }

@@ -94,6 +94,7 @@ async function applyEvent(tx: Tx, deps: EnrolDeps, e: FollowupEvent): Promise<vo
       const rid = num(p.responsible_user_id ?? p.responsibleUserId);
       await upsertDeal(
         tx,
+        deps.account,
         {
           amoLeadId,
           ...(leadId ? { leadId } : {}),
@@ -111,11 +112,11 @@ async function applyEvent(tx: Tx, deps: EnrolDeps, e: FollowupEvent): Promise<vo
       if (amoLeadId === null) return;
       const { pipelineId, statusId } = stageOf(p);
       if (statusId === null) return;
-      await upsertDeal(tx, { amoLeadId, ...(leadId ? { leadId } : {}), pipelineId, statusId, stageEnteredAt: at }, now);
+      await upsertDeal(tx, deps.account, { amoLeadId, ...(leadId ? { leadId } : {}), pipelineId, statusId, stageEnteredAt: at }, now);
       const from = (p.from ?? {}) as Record<string, unknown>;
       const fromStatus = num(from.status_id);
       if (leadId) await linkDeal(tx, leadId, amoLeadId, fromStatus !== null ? { pipeline_id: num(from.pipeline_id), status_id: fromStatus } : null, now);
-      const active = await activeEnrolments(tx, { amoLeadId });
+      const active = await activeEnrolments(tx, deps.account, { amoLeadId });
       const left = active.filter((en) => {
         const seq = deps.sequences.find((s) => s.key === en.sequenceKey);
         return en.stage && seq?.exitOn.has('left_stage') && (en.stage.status_id !== statusId || (en.stage.pipeline_id !== null && en.stage.pipeline_id !== pipelineId));
@@ -127,7 +128,7 @@ async function applyEvent(tx: Tx, deps: EnrolDeps, e: FollowupEvent): Promise<vo
     case 'deal.responsible_changed': {
       if (amoLeadId === null) return;
       const rid = num((p.to as unknown) ?? null);
-      if (rid !== null) await upsertDeal(tx, { amoLeadId, responsibleUserId: rid }, now);
+      if (rid !== null) await upsertDeal(tx, deps.account, { amoLeadId, responsibleUserId: rid }, now);
       return;
     }
     case 'deal.won':
@@ -135,9 +136,9 @@ async function applyEvent(tx: Tx, deps: EnrolDeps, e: FollowupEvent): Promise<vo
     case 'deal.deleted': {
       if (amoLeadId === null) return;
       const closed = e.type === 'deal.won' ? 'won' : e.type === 'deal.lost' ? 'lost' : 'deleted';
-      await upsertDeal(tx, { amoLeadId, closed }, now);
+      await upsertDeal(tx, deps.account, { amoLeadId, closed }, now);
       const reason = closed === 'deleted' ? 'stopped' : closed;
-      const active = await activeEnrolments(tx, { amoLeadId });
+      const active = await activeEnrolments(tx, deps.account, { amoLeadId });
       const ids = active.filter((en) => deps.sequences.find((s) => s.key === en.sequenceKey)?.exitOn.has(reason)).map((x) => x.id);
       await exitEnrolments(tx, ids, reason, closed === 'deleted' ? 'the deal was deleted in amoCRM' : `the deal was ${closed}`, now);
       return;
@@ -146,7 +147,7 @@ async function applyEvent(tx: Tx, deps: EnrolDeps, e: FollowupEvent): Promise<vo
       await inbound(tx, deps, p as unknown as WhatsAppInboundPayload, now);
       return;
     case 'whatsapp.status':
-      await status(tx, p as unknown as WhatsAppStatusPayload, now);
+      await status(tx, deps.account, p as unknown as WhatsAppStatusPayload, now);
       return;
     default:
       return;
@@ -157,7 +158,7 @@ async function enterStage(tx: Tx, deps: EnrolDeps, e: FollowupEvent, amoLeadId: 
   const seqs = deps.sequences.filter((s) => s.enabled && (s.trigger.type === 'deal_entered' || s.trigger.type === 'deal_idle'));
   if (seqs.length === 0) return;
   const map = await deps.pipelines();
-  const deal = await getDeal(tx, amoLeadId);
+  const deal = await getDeal(tx, deps.account, amoLeadId);
   for (const s of seqs) {
     if (s.trigger.type === 'lead_captured' || !stageMatches(s.trigger.stage, pipelineId, statusId, map)) continue;
     const leadId = deal?.leadId ?? null;
@@ -214,9 +215,9 @@ function flatAttribution(a: Record<string, unknown>): Record<string, string> {
 
 async function inbound(tx: Tx, deps: EnrolDeps, p: WhatsAppInboundPayload, now: Date): Promise<void> {
   if (!p.phone) return;
-  const active = await activeEnrolments(tx, { phone: p.phone });
+  const active = await activeEnrolments(tx, deps.account, { phone: p.phone });
   if (p.stop) {
-    await suppress(tx, 'whatsapp', p.phone, 'unsubscribed', 'the person asked WhatsApp to stop messages');
+    await suppress(tx, deps.account, 'whatsapp', p.phone, 'unsubscribed', 'the person asked WhatsApp to stop messages');
     const ids = active.filter((en) => deps.sequences.find((s) => s.key === en.sequenceKey)?.exitOn.has('unsubscribed')).map((x) => x.id);
     await exitEnrolments(tx, ids, 'unsubscribed', 'WhatsApp stop', now);
   } else {
@@ -224,13 +225,13 @@ async function inbound(tx: Tx, deps: EnrolDeps, p: WhatsAppInboundPayload, now: 
     await exitEnrolments(tx, ids, 'replied', 'WhatsApp reply', now);
   }
   const text = p.text ? `: «${p.text.slice(0, 1000)}»` : ` (${p.type})`;
-  for (const l of await leadsByPhone(tx, p.phone)) {
-    await queueNote(tx, { leadId: l.leadId, amoLeadId: l.amoLeadId, text: `WhatsApp ← reply${text}` }, now);
+  for (const l of await leadsByPhone(tx, deps.account, p.phone)) {
+    await queueNote(tx, deps.account, { leadId: l.leadId, amoLeadId: l.amoLeadId, text: `WhatsApp ← reply${text}` }, now);
     break;
   }
 }
 
-async function status(tx: Tx, p: WhatsAppStatusPayload, now: Date): Promise<void> {
+async function status(tx: Tx, account: string, p: WhatsAppStatusPayload, now: Date): Promise<void> {
   const step = await stepByMessageId(tx, p.message_id);
   if (!step) return;
   const rank: Record<string, number> = { sending: 0, sent: 1, delivered: 2, read: 3 };
@@ -238,7 +239,7 @@ async function status(tx: Tx, p: WhatsAppStatusPayload, now: Date): Promise<void
     const code = p.error_code ?? null;
     const reason = code === 131047 ? 'outside_24h_window' : code === 131026 ? 'undeliverable' : code === 131049 ? 'marketing_cap' : code === 131050 ? 'unsubscribed' : 'failed';
     await updateStep(tx, step.id, { status: code === 131047 || code === 131049 ? 'skipped' : 'failed', reason, error: { code, title: p.error_title ?? null }, doneAt: now }, now);
-    if ((code === 131026 || code === 131050) && p.phone) await suppress(tx, 'whatsapp', p.phone, code === 131026 ? 'undeliverable' : 'unsubscribed', `WhatsApp error ${code}`);
+    if ((code === 131026 || code === 131050) && p.phone) await suppress(tx, account, 'whatsapp', p.phone, code === 131026 ? 'undeliverable' : 'unsubscribed', `WhatsApp error ${code}`);
     return;
   }
   if ((rank[p.status] ?? 0) > (rank[step.status] ?? -1)) await updateStep(tx, step.id, { status: p.status }, now);

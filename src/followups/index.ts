@@ -74,6 +74,16 @@ export interface Followups {
   sequences: Sequence[];
 }
 
+async function enrolmentViews(db: Database, rows: FollowupEnrolmentRow[]): Promise<EnrolmentView[]> {
+  const steps = await stepsOf(db, rows.map((r) => r.id));
+  return rows.map((r) => enrolmentView(r, steps));
+}
+
+/** Enrolments of an account with their steps, newest first (the CLI reads them with the server stopped). */
+export async function listEnrolmentViews(db: Database, account: string, f: Parameters<typeof listEnrolments>[2]): Promise<EnrolmentView[]> {
+  return enrolmentViews(db, await listEnrolments(db, account, f));
+}
+
 export function createFollowups(deps: FollowupsDeps): Followups {
   const { db } = deps;
   const now = deps.now ?? Date.now;
@@ -154,7 +164,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
     await Promise.all(Array.from({ length: Math.min(concurrency, steps.length) }, lane));
     if (deps.amo) {
       try {
-        await flushNotes(db, deps.amo, now);
+        await flushNotes(db, deps.account, deps.amo, now);
       } catch (err) {
         deps.logger?.warn({ err }, 'follow-up notes not written; retried');
       }
@@ -186,10 +196,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
       };
     });
 
-  async function view(rows: FollowupEnrolmentRow[]): Promise<EnrolmentView[]> {
-    const steps = await stepsOf(db, rows.map((r) => r.id));
-    return rows.map((r) => enrolmentView(r, steps));
-  }
+  const view = (rows: FollowupEnrolmentRow[]) => enrolmentViews(db, rows);
 
   async function stopEnrolment(id: string): Promise<EnrolmentView | undefined> {
     await db.transaction((tx) => exitEnrolments(tx, [id], 'stopped', 'stopped by an operator', new Date(now())));
@@ -228,8 +235,8 @@ export function createFollowups(deps: FollowupsDeps): Followups {
     if (apply) {
       await db.transaction(async (tx) => {
         const at = new Date(now());
-        await suppress(tx, 'email', address, 'unsubscribed', 'unsubscribe link');
-        const active = await activeEnrolments(tx, { email: address });
+        await suppress(tx, deps.account, 'email', address, 'unsubscribed', 'unsubscribe link');
+        const active = await activeEnrolments(tx, deps.account, { email: address });
         const ids = active.filter((en) => byKey.get(en.sequenceKey)?.exitOn.has('unsubscribed')).map((x) => x.id);
         await exitEnrolments(tx, ids, 'unsubscribed', 'email unsubscribe link', at);
       });
@@ -242,7 +249,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
     routes: (ctx) =>
       followupRoutes({
         requireAdmin: ctx.requireAdmin,
-        list: async (f) => view(await listEnrolments(db, f)),
+        list: async (f) => view(await listEnrolments(db, deps.account, f)),
         stop: stopEnrolment,
         preview,
         unsubscribe,
@@ -274,7 +281,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
         sql`select count(*)::int as n from followup_steps where status = 'scheduled' and due_at <= ${new Date(now())}`,
       );
       const due = Number((res as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
-      return { ok: true, sequences: sequences.length, due, pending_notes: await pendingNotes(db) };
+      return { ok: true, sequences: sequences.length, due, pending_notes: await pendingNotes(db, deps.account) };
     },
     wake() {
       consumer?.wake();
@@ -287,7 +294,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
       return total;
     },
     applyEvents: (tx, events) => applyEvents(tx, enrolDeps, events),
-    leadFollowups: async (leadId) => view(await listEnrolments(db, { leadId, limit: 50 })),
+    leadFollowups: async (leadId) => view(await listEnrolments(db, deps.account, { leadId, limit: 50 })),
     stopEnrolment,
     preview,
   };

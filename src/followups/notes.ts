@@ -9,17 +9,17 @@ import { retryDelayMs } from './schedule.js';
 const PER_CALL = 250;
 const MAX_ATTEMPTS = 12;
 
-export async function flushNotes(db: Database, amo: AmoClient, now: () => number): Promise<number> {
+export async function flushNotes(db: Database, account: string, amo: AmoClient, now: () => number): Promise<number> {
   const at = new Date(now());
   // Link notes to their deals first (the message may have gone out before the deal existed).
   await db.execute(sql`
     update followup_notes n set amo_lead_id = d.amo_lead_id from followup_deals d
-    where n.amo_lead_id is null and n.done_at is null and n.lead_id = d.lead_id`);
+    where n.account = ${account} and d.account = n.account and n.amo_lead_id is null and n.done_at is null and n.lead_id = d.lead_id`);
   const rows = await db.transaction(async (tx) => {
     const due = await tx
       .select({ id: followupNotes.id })
       .from(followupNotes)
-      .where(and(isNull(followupNotes.doneAt), lte(followupNotes.nextAttemptAt, at), sql`${followupNotes.amoLeadId} is not null`))
+      .where(and(eq(followupNotes.account, account), isNull(followupNotes.doneAt), lte(followupNotes.nextAttemptAt, at), sql`${followupNotes.amoLeadId} is not null`))
       .orderBy(asc(followupNotes.id))
       .limit(PER_CALL)
       .for('update', { skipLocked: true });
@@ -56,7 +56,7 @@ export async function flushNotes(db: Database, amo: AmoClient, now: () => number
 }
 
 /** Used by tests and health: notes not yet written. */
-export async function pendingNotes(db: Database): Promise<number> {
-  const res = await db.execute(sql`select count(*)::int as n from followup_notes where done_at is null`);
+export async function pendingNotes(db: Database, account: string): Promise<number> {
+  const res = await db.execute(sql`select count(*)::int as n from followup_notes where account = ${account} and done_at is null`);
   return Number((res as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
 }

@@ -46,8 +46,8 @@ export interface RunnerDeps {
 type Prepared = { step: FollowupStepRow; enrolment: FollowupEnrolmentRow; seq: Sequence; rendered: Rendered; deal: FollowupDealRow | undefined; references: string[] };
 
 async function dealFor(tx: Tx, en: FollowupEnrolmentRow): Promise<FollowupDealRow | undefined> {
-  if (en.amoLeadId !== null) return getDeal(tx, en.amoLeadId);
-  if (en.leadId !== null) return dealOfLead(tx, en.leadId);
+  if (en.amoLeadId !== null) return getDeal(tx, en.account, en.amoLeadId);
+  if (en.leadId !== null) return dealOfLead(tx, en.account, en.leadId);
   return undefined;
 }
 
@@ -99,7 +99,7 @@ export function createRunner(deps: RunnerDeps) {
         return null;
       }
       const deal = await dealFor(tx, en);
-      const ended = await suppressions(tx, en.vars.email, en.vars.phone);
+      const ended = await suppressions(tx, en.account, en.vars.email, en.vars.phone);
       const exit = exitReason(seq, en, deal, ended, st.stepIndex);
       if (exit) {
         await exitEnrolments(tx, [en.id], exit.reason, exit.detail, now);
@@ -217,7 +217,7 @@ export function createRunner(deps: RunnerDeps) {
       };
       if (r.ok) {
         await done({ status: st.kind === 'task' ? 'done' : 'sent', messageId: st.kind === 'email' ? st.messageId : r.messageId, error: null, reason: null });
-        if (st.kind !== 'task') await queueNote(tx, { leadId: en.leadId, amoLeadId: p.deal?.amoLeadId ?? en.amoLeadId, text: noteText(p, 'sent') }, now);
+        if (st.kind !== 'task') await queueNote(tx, en.account, { leadId: en.leadId, amoLeadId: p.deal?.amoLeadId ?? en.amoLeadId, text: noteText(p, 'sent') }, now);
         return;
       }
       const error = { code: r.code, message: r.message.slice(0, 500) };
@@ -231,10 +231,10 @@ export function createRunner(deps: RunnerDeps) {
       if (r.kind === 'permanent' && (st.kind === 'email' || st.kind === 'whatsapp')) {
         const address = st.kind === 'email' ? en.vars.email : en.vars.phone;
         const endsChannel = r.code.startsWith('smtp_5') || r.code === 'wa_131026' || r.code === 'wa_131050';
-        if (address && endsChannel) await suppress(tx, st.kind, address, r.code === 'wa_131050' ? 'unsubscribed' : st.kind === 'email' ? 'bounced' : 'undeliverable', r.message.slice(0, 300));
+        if (address && endsChannel) await suppress(tx, en.account, st.kind, address, r.code === 'wa_131050' ? 'unsubscribed' : st.kind === 'email' ? 'bounced' : 'undeliverable', r.message.slice(0, 300));
       }
       await done({ status: 'failed', reason: r.kind === 'transient' ? 'retries_exhausted' : r.code, error });
-      if (st.kind !== 'task') await queueNote(tx, { leadId: en.leadId, amoLeadId: p.deal?.amoLeadId ?? en.amoLeadId, text: noteText(p, `failed: ${r.code}`) }, now);
+      if (st.kind !== 'task') await queueNote(tx, en.account, { leadId: en.leadId, amoLeadId: p.deal?.amoLeadId ?? en.amoLeadId, text: noteText(p, `failed: ${r.code}`) }, now);
     });
   }
 

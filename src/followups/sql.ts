@@ -41,7 +41,7 @@ export async function insertEnrolment(tx: Tx, e: NewEnrolment, now: Date): Promi
   const [row] = await tx
     .insert(followupEnrolments)
     .values({ ...e, createdAt: now, updatedAt: now })
-    .onConflictDoNothing({ target: followupEnrolments.dedupeKey })
+    .onConflictDoNothing({ target: [followupEnrolments.account, followupEnrolments.dedupeKey] })
     .returning();
   return row;
 }
@@ -75,8 +75,8 @@ export async function exitEnrolments(tx: Tx, ids: string[], reason: string, deta
   return endedIds;
 }
 
-export async function activeEnrolments(tx: Tx, by: { amoLeadId?: number; leadId?: string; phone?: string; email?: string }): Promise<FollowupEnrolmentRow[]> {
-  const conds = [eq(followupEnrolments.status, 'active')];
+export async function activeEnrolments(tx: Tx, account: string, by: { amoLeadId?: number; leadId?: string; phone?: string; email?: string }): Promise<FollowupEnrolmentRow[]> {
+  const conds = [eq(followupEnrolments.account, account), eq(followupEnrolments.status, 'active')];
   if (by.amoLeadId !== undefined) conds.push(eq(followupEnrolments.amoLeadId, by.amoLeadId));
   if (by.leadId !== undefined) conds.push(eq(followupEnrolments.leadId, by.leadId));
   if (by.phone !== undefined) conds.push(sql`${followupEnrolments.vars}->>'phone' = ${by.phone}`);
@@ -85,11 +85,11 @@ export async function activeEnrolments(tx: Tx, by: { amoLeadId?: number; leadId?
 }
 
 /** Leads ever enrolled with this phone (newest first): where a WhatsApp reply's note goes. */
-export async function leadsByPhone(tx: Tx, phone: string): Promise<{ leadId: string | null; amoLeadId: number | null }[]> {
+export async function leadsByPhone(tx: Tx, account: string, phone: string): Promise<{ leadId: string | null; amoLeadId: number | null }[]> {
   return tx
     .selectDistinct({ leadId: followupEnrolments.leadId, amoLeadId: followupEnrolments.amoLeadId })
     .from(followupEnrolments)
-    .where(sql`${followupEnrolments.vars}->>'phone' = ${phone}`)
+    .where(and(eq(followupEnrolments.account, account), sql`${followupEnrolments.vars}->>'phone' = ${phone}`))
     .limit(5);
 }
 
@@ -105,32 +105,32 @@ export async function linkDeal(tx: Tx, leadId: string, amoLeadId: number, stage:
     .where(and(eq(followupEnrolments.leadId, leadId), sql`${followupEnrolments.amoLeadId} is null`));
 }
 
-export async function getDeal(tx: Tx, amoLeadId: number): Promise<FollowupDealRow | undefined> {
-  const [row] = await tx.select().from(followupDeals).where(eq(followupDeals.amoLeadId, amoLeadId)).limit(1);
+export async function getDeal(tx: Tx, account: string, amoLeadId: number): Promise<FollowupDealRow | undefined> {
+  const [row] = await tx.select().from(followupDeals).where(and(eq(followupDeals.account, account), eq(followupDeals.amoLeadId, amoLeadId))).limit(1);
   return row;
 }
 
-export async function dealOfLead(tx: Tx, leadId: string): Promise<FollowupDealRow | undefined> {
-  const [row] = await tx.select().from(followupDeals).where(eq(followupDeals.leadId, leadId)).orderBy(desc(followupDeals.updatedAt)).limit(1);
+export async function dealOfLead(tx: Tx, account: string, leadId: string): Promise<FollowupDealRow | undefined> {
+  const [row] = await tx.select().from(followupDeals).where(and(eq(followupDeals.account, account), eq(followupDeals.leadId, leadId))).orderBy(desc(followupDeals.updatedAt)).limit(1);
   return row;
 }
 
-export async function upsertDeal(tx: Tx, d: Partial<FollowupDealRow> & { amoLeadId: number }, now: Date): Promise<void> {
+export async function upsertDeal(tx: Tx, account: string, d: Partial<FollowupDealRow> & { amoLeadId: number }, now: Date): Promise<void> {
   const set: Partial<FollowupDealRow> = { updatedAt: now };
   for (const k of ['leadId', 'pipelineId', 'statusId', 'responsibleUserId', 'stageEnteredAt', 'closed'] as const) {
     if (d[k] !== undefined) (set as Record<string, unknown>)[k] = d[k];
   }
   await tx
     .insert(followupDeals)
-    .values({ ...d, updatedAt: now })
-    .onConflictDoUpdate({ target: followupDeals.amoLeadId, set });
+    .values({ ...d, account, updatedAt: now })
+    .onConflictDoUpdate({ target: [followupDeals.account, followupDeals.amoLeadId], set });
 }
 
-export async function suppress(tx: Tx, channel: 'email' | 'whatsapp', address: string, reason: string, detail: string | null): Promise<void> {
-  await tx.insert(followupSuppressions).values({ channel, address: channel === 'email' ? address.toLowerCase() : address, reason, detail }).onConflictDoNothing();
+export async function suppress(tx: Tx, account: string, channel: 'email' | 'whatsapp', address: string, reason: string, detail: string | null): Promise<void> {
+  await tx.insert(followupSuppressions).values({ account, channel, address: channel === 'email' ? address.toLowerCase() : address, reason, detail }).onConflictDoNothing();
 }
 
-export async function suppressions(tx: Tx, email: string | null, phone: string | null): Promise<{ channel: 'email' | 'whatsapp'; reason: string }[]> {
+export async function suppressions(tx: Tx, account: string, email: string | null, phone: string | null): Promise<{ channel: 'email' | 'whatsapp'; reason: string }[]> {
   const conds = [];
   if (email) conds.push(and(eq(followupSuppressions.channel, 'email'), eq(followupSuppressions.address, email.toLowerCase())));
   if (phone) conds.push(and(eq(followupSuppressions.channel, 'whatsapp'), eq(followupSuppressions.address, phone)));
@@ -138,7 +138,7 @@ export async function suppressions(tx: Tx, email: string | null, phone: string |
   return tx
     .select({ channel: followupSuppressions.channel, reason: followupSuppressions.reason })
     .from(followupSuppressions)
-    .where(sql.join(conds.map((c) => sql`(${c})`), sql` or `));
+    .where(and(eq(followupSuppressions.account, account), sql.join(conds.map((c) => sql`(${c})`), sql` or `)));
 }
 
 /**
@@ -213,22 +213,23 @@ export async function getEnrolment(tx: Tx, id: string): Promise<FollowupEnrolmen
   return row;
 }
 
-export async function queueNote(tx: Tx, n: { leadId: string | null; amoLeadId: number | null; text: string }, now: Date): Promise<void> {
-  await tx.insert(followupNotes).values({ ...n, createdAt: now, nextAttemptAt: now });
+export async function queueNote(tx: Tx, account: string, n: { leadId: string | null; amoLeadId: number | null; text: string }, now: Date): Promise<void> {
+  await tx.insert(followupNotes).values({ ...n, account, createdAt: now, nextAttemptAt: now });
 }
 
 export async function listEnrolments(
   tx: Tx,
+  account: string,
   f: { leadId?: string; status?: string; sequence?: string; limit?: number },
 ): Promise<FollowupEnrolmentRow[]> {
-  const conds = [];
+  const conds = [eq(followupEnrolments.account, account)];
   if (f.leadId) conds.push(eq(followupEnrolments.leadId, f.leadId));
   if (f.status) conds.push(sql`${followupEnrolments.status} = ${f.status}`);
   if (f.sequence) conds.push(eq(followupEnrolments.sequenceKey, f.sequence));
   return tx
     .select()
     .from(followupEnrolments)
-    .where(conds.length ? and(...conds) : undefined)
+    .where(and(...conds))
     .orderBy(desc(followupEnrolments.createdAt))
     .limit(f.limit ?? 100);
 }

@@ -44,7 +44,7 @@ export const followupEnrolments = pgTable(
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
   (t) => [
-    uniqueIndex('followup_enrolments_dedupe_uq').on(t.dedupeKey),
+    uniqueIndex('followup_enrolments_dedupe_uq').on(t.account, t.dedupeKey),
     index('followup_enrolments_lead_idx').on(t.leadId),
     index('followup_enrolments_amo_lead_idx').on(t.amoLeadId),
     index('followup_enrolments_person_idx').on(t.personKey, t.status),
@@ -83,9 +83,12 @@ export const followupSteps = pgTable(
   ],
 );
 
-/** The deals follow-ups heard of, built only from domain events (deal.*). */
-export const followupDeals = pgTable('followup_deals', {
-  amoLeadId: bigint('amo_lead_id', { mode: 'number' }).primaryKey(),
+/** The deals follow-ups heard of, built only from domain events (deal.*); amoCRM ids are unique per account. */
+export const followupDeals = pgTable(
+  'followup_deals',
+  {
+  account: text('account').notNull().default('default'),
+  amoLeadId: bigint('amo_lead_id', { mode: 'number' }).notNull(),
   leadId: uuid('lead_id'),
   pipelineId: bigint('pipeline_id', { mode: 'number' }),
   statusId: bigint('status_id', { mode: 'number' }),
@@ -94,19 +97,22 @@ export const followupDeals = pgTable('followup_deals', {
   /** won | lost | deleted | null */
   closed: text('closed'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+  },
+  (t) => [primaryKey({ columns: [t.account, t.amoLeadId] }), index('followup_deals_lead_idx').on(t.leadId)],
+);
 
 /** An address that must get no more messages on a channel: unsubscribed, bounced, undeliverable. */
 export const followupSuppressions = pgTable(
   'followup_suppressions',
   {
+    account: text('account').notNull().default('default'),
     channel: text('channel', { enum: ['email', 'whatsapp'] }).notNull(),
     address: text('address').notNull(),
     reason: text('reason').notNull(),
     detail: text('detail'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.channel, t.address] })],
+  (t) => [primaryKey({ columns: [t.account, t.channel, t.address] })],
 );
 
 /** Notes for the amoCRM deal (a message sent, a reply received), sent in batches by the notes lane. */
@@ -114,6 +120,7 @@ export const followupNotes = pgTable(
   'followup_notes',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    account: text('account').notNull().default('default'),
     leadId: uuid('lead_id'),
     amoLeadId: bigint('amo_lead_id', { mode: 'number' }),
     text: text('text').notNull(),
