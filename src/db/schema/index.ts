@@ -7,3 +7,4 @@ export * from './delivery.js';
 export * from './events.js';
 export * from './routing.js';
 export * from './dashboard.js';
+export * from './whatsapp.js';
