@@ -90,7 +90,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       }
     }
 
-    await limiter.acquire();
+    const done = await limiter.acquire();
     let res: Response;
     let text: string;
     try {
@@ -111,6 +111,8 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         code: timedOut ? 'timeout' : 'network',
         message: timedOut ? `no answer within ${timeoutMs} ms; the message may have been accepted` : `connection lost (${code ?? 'unknown'}); the message may have been accepted`,
       };
+    } finally {
+      done();
     }
     let body: unknown;
     try {

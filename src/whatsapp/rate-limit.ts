@@ -1,19 +1,21 @@
 // Sending rate per business phone number (fact sheet §6: Meta allows 80 messages/s by default and answers 130429
-// above it). A sliding-window log: a send may start only when the send `limit` places back started at least
-// 1 s + `marginMs` ago, measured with the real start times after waking (timers fire late, never early), so no
-// 1-second window ever holds more than `limit` sends, however many callers wait at once. The margin absorbs the
-// difference in transit time between two requests (a new connection vs a kept-alive one). Callers are served in
-// arrival order. In-process: with several processes sending for one number, give each a share of the rate.
+// above it). A sliding-window log over whole requests: a send may start only when the send `limit` places back
+// has *finished* (its answer came, or it failed) at least 1 s + `marginMs` ago. Meta counts a message somewhere
+// between our start and our answer, so for any two sends `limit` apart its clock sees them > 1 s apart: no
+// 1-second window at the API ever holds more than `limit` sends, whatever the network or the server's queue did,
+// however many callers wait at once (they are served in arrival order). Times are real start/finish times taken
+// after waking (timers fire late, never early). In-process: with several processes sending for one number, give
+// each a share of the rate.
 
 export interface SendRateLimiter {
-  /** Resolves when the caller may send (its start time is counted from then). Returns the wait in ms. */
-  acquire(): Promise<number>;
+  /** Resolves when the caller may send; call the returned `done()` when the request has finished (in `finally`). */
+  acquire(): Promise<() => void>;
 }
 
 export interface SendRateLimiterOptions {
   /** Sends per second (default 20). */
   perSecond?: number;
-  /** Extra spacing over 1 s between a send and the one `perSecond` later (default 50 ms). */
+  /** Extra spacing over 1 s (default 5 ms). */
   marginMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -21,32 +23,46 @@ export interface SendRateLimiterOptions {
 
 export const DEFAULT_RATE_PER_SECOND = 20;
 
+interface Slot {
+  end: number | undefined;
+  finished: Promise<void>;
+}
+
 export function createSendRateLimiter(opts: SendRateLimiterOptions = {}): SendRateLimiter {
   const limit = Math.floor(opts.perSecond ?? DEFAULT_RATE_PER_SECOND);
   if (!(limit >= 1)) throw new RangeError('ratePerSecond must be ≥ 1');
-  const margin = opts.marginMs ?? 50;
+  const margin = opts.marginMs ?? 5;
   const now = opts.now ?? (() => performance.now());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  // Ring buffer of the last `limit` start times.
-  const starts: number[] = [];
+  // Ring buffer of the last `limit` sends.
+  const slots: Slot[] = [];
   let head = 0;
   let chain: Promise<unknown> = Promise.resolve();
 
-  const turn = async (): Promise<number> => {
-    const asked = now();
-    for (;;) {
-      if (starts.length < limit) break;
-      const wait = starts[head]! + 1000 + margin - now();
-      if (wait <= 0) break;
-      await sleep(Math.ceil(wait));
+  const turn = async (): Promise<() => void> => {
+    if (slots.length === limit) {
+      const oldest = slots[head]!;
+      await oldest.finished;
+      for (;;) {
+        const wait = oldest.end! + 1000 + margin - now();
+        if (wait <= 0) break;
+        await sleep(Math.ceil(wait));
+      }
     }
-    const t = now();
-    if (starts.length < limit) starts.push(t);
+    let finish!: () => void;
+    const slot: Slot = { end: undefined, finished: new Promise<void>((r) => (finish = r)) };
+    if (slots.length < limit) slots.push(slot);
     else {
-      starts[head] = t;
+      slots[head] = slot;
       head = (head + 1) % limit;
     }
-    return t - asked;
+    let called = false;
+    return () => {
+      if (called) return;
+      called = true;
+      slot.end = now();
+      finish();
+    };
   };
 
   return {
