@@ -8,3 +8,4 @@ export * from './events.js';
 export * from './routing.js';
 export * from './dashboard.js';
 export * from './followups.js';
+export * from './whatsapp.js';
