@@ -21,7 +21,8 @@ import { createRouting } from './routing/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { amoCatalogSource } from './dashboard/amo-catalog.js';
 import { createEmail, type EmailModule } from './email/index.js';
-import { createFollowups, type Followups } from './followups/index.js';
+import { createFollowups, templatesUsed, type Followups } from './followups/index.js';
+import { createWhatsApp, type WhatsAppModule } from './whatsapp/index.js';
 
 export interface Server {
   config: Config;
@@ -34,6 +35,8 @@ export interface Server {
   /** Follow-up sequences (tests drive `tick()` / `pollEvents()`), and the email channel's sandbox catcher. */
   followups: Followups;
   email: EmailModule;
+  /** The WhatsApp channel (its sandbox emulator when no WHATSAPP_TOKEN is set). */
+  whatsapp: WhatsAppModule;
   /** Stops accepting requests, stops workers, closes the database (and releases the PGlite lock). Idempotent. */
   close(): Promise<void>;
 }
@@ -150,21 +153,34 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     });
     await email.start();
     closers.unshift(() => email.stop());
+    const whatsapp = createWhatsApp({
+      db: db.db,
+      account: 'default',
+      env: config.followups.channels.whatsapp,
+      graphVersion: config.followups.settings.whatsapp.graph_version,
+      ratePerSecond: config.followups.settings.whatsapp.rate_per_second,
+      emulatorPort: config.followups.channels.whatsappEmulatorPort,
+      templates: () => templatesUsed(followups.sequences),
+      onStored: () => followups.wake(),
+      logger: logger.child({ module: 'whatsapp' }),
+    });
     const followups = createFollowups({
       db: db.db,
       config,
       account: 'default',
-      channels: { email: email.channel },
+      channels: { email: email.channel, whatsapp: whatsapp.channel },
       amo: connect.conn.amo,
       pipelines: async () => (await loadResolvedMap(db.db))?.pipelines,
       logger: logger.child({ module: 'followups' }),
     });
     closers.unshift(() => followups.stop());
+    await whatsapp.start();
+    closers.unshift(() => whatsapp.stop());
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
       queue: async () => ({ ok: true, depth: await queueDepth() }),
-      followups: async () => ({ ...(await followups.health()), email: await email.health() }),
+      followups: async () => ({ ...(await followups.health()), email: await email.health(), whatsapp: await whatsapp.health() }),
     };
     // Dashboard: users/sessions, the analytics API and the built front end at /dashboard (`/` redirects there).
     const env = opts.env ?? process.env;
@@ -178,6 +194,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       catalogSource: amoCatalogSource(connect.conn.amo),
       health: async () => ({ amocrm: await connect.healthCheck(), queue: { depth: await queueDepth() }, delivery: await delivery.health() }),
       onReplayed: () => delivery.wake(),
+      followups: (range) => followups.sendStats(range),
     });
     const firstAdmin = await dashboard.start();
     const deps: AppDeps = {
@@ -194,7 +211,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => capture.routes(ctx),
         () => dashboard.routes(),
         (ctx) => followups.routes(ctx),
-        (ctx) => email.routes(ctx),
+        (ctx) => email.routes(ctx, () => whatsapp.sandboxMessages()),
+        () => whatsapp.routes(),
       ],
       onLeadCaptured: () => {
         delivery.wake();
@@ -221,6 +239,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
           `(set LEADBRIDGE_ADMIN_EMAIL + LEADBRIDGE_ADMIN_PASSWORD, or \`leadbridge users reset-password\` later)\n\n`,
       );
     }
+    whatsapp.listening(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : config.port}`);
     await connect.afterListen(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : config.port}`);
     if (config.sandbox) {
       // The full URL holds the webhook secret: printed for the operator, never logged.
@@ -261,7 +280,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         }
         log.info('leadbridge stopped');
       })());
-    return { config, app, db, queue, logger, connect, followups, email, close };
+    return { config, app, db, queue, logger, connect, followups, email, whatsapp, close };
   } catch (err) {
     for (const c of closers) await c().catch(() => undefined);
     throw err;

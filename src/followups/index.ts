@@ -22,7 +22,7 @@ import { signUnsubscribe, verifyUnsubscribe } from './unsubscribe.js';
 
 export type * from './types.js';
 export { CONSUMED_EVENTS, applyEvents, type FollowupEvent } from './enrol.js';
-export { compileSequences, SequenceConfigError, type Sequence } from './sequences.js';
+export { compileSequences, SequenceConfigError, templatesUsed, type Sequence } from './sequences.js';
 export { FollowupsError, type EnrolmentView } from './routes.js';
 
 
@@ -69,6 +69,8 @@ export interface Followups {
   applyEvents(tx: Tx, events: FollowupEvent[]): Promise<void>;
   /** For GET /api/leads/:id. */
   leadFollowups(leadId: string): Promise<EnrolmentView[]>;
+  /** Messages sent (or failed) in a time range, for the dashboard's overview. */
+  sendStats(range: { fromMs: number; toMs: number }): Promise<{ sent: number; failed: number }>;
   stopEnrolment(id: string): Promise<EnrolmentView | undefined>;
   preview(leadId: string, sequence: string, step: number): Promise<StepPreview>;
   sequences: Sequence[];
@@ -294,6 +296,16 @@ export function createFollowups(deps: FollowupsDeps): Followups {
       return total;
     },
     applyEvents: (tx, events) => applyEvents(tx, enrolDeps, events),
+    async sendStats(range) {
+      const res = await db.execute(sql`
+        select count(*) filter (where s.status in ('sent', 'delivered', 'read', 'unknown'))::int as sent,
+               count(*) filter (where s.status = 'failed')::int as failed
+        from followup_steps s join followup_enrolments e on e.id = s.enrolment_id
+        where e.account = ${deps.account} and s.kind in ('email', 'whatsapp')
+          and coalesce(s.sending_at, s.done_at) >= ${new Date(range.fromMs)} and coalesce(s.sending_at, s.done_at) < ${new Date(range.toMs)}`);
+      const row = (res as unknown as { rows: { sent: number; failed: number }[] }).rows[0];
+      return { sent: Number(row?.sent ?? 0), failed: Number(row?.failed ?? 0) };
+    },
     leadFollowups: async (leadId) => view(await listEnrolments(db, deps.account, { leadId, limit: 50 })),
     stopEnrolment,
     preview,

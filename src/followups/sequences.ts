@@ -144,6 +144,17 @@ export function stageMatches(ref: StageRef, pipelineId: number | null, statusId:
 }
 
 /** Channels the steps from `from` on send through (for the "undeliverable" exit). */
+/** The WhatsApp templates the sequences send (name, language, number of body parameters). */
+export function templatesUsed(sequences: Sequence[]): { name: string; language: string; params: number }[] {
+  const seen = new Map<string, { name: string; language: string; params: number }>();
+  for (const seq of sequences) {
+    for (const s of seq.steps) {
+      if (s.kind === 'whatsapp' && s.template) seen.set(`${s.template.name}/${s.template.language}`, { name: s.template.name, language: s.template.language, params: s.template.params.length });
+    }
+  }
+  return [...seen.values()];
+}
+
 export function channelsAhead(seq: Sequence, from: number): Set<'email' | 'whatsapp'> {
   const out = new Set<'email' | 'whatsapp'>();
   for (const s of seq.steps.slice(from)) if (s.kind === 'email' || s.kind === 'whatsapp') out.add(s.kind);
