@@ -170,7 +170,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       account: 'default',
       channels: { email: email.channel, whatsapp: whatsapp.channel },
       amo: connect.conn.amo,
-      pipelines: async () => (await loadResolvedMap(db.db))?.pipelines,
+      pipelines: async (tx) => (await loadResolvedMap(tx))?.pipelines,
       logger: logger.child({ module: 'followups' }),
     });
     closers.unshift(() => followups.stop());

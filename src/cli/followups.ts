@@ -17,7 +17,7 @@ async function open(o: { config?: string }, consume: boolean, extra: Partial<Par
     config,
     account: 'default',
     channels: {},
-    pipelines: async () => (await loadResolvedMap(db.db))?.pipelines,
+    pipelines: async (tx) => (await loadResolvedMap(tx))?.pipelines,
     consume,
     ...extra,
   });

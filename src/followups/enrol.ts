@@ -53,7 +53,8 @@ export interface EnrolDeps {
   /** Opt-in per form (`*` = the rest). Defaults: email always (an address is enough), WhatsApp on consent. */
   optIn: Record<string, { email: OptInRule; whatsapp: OptInRule }>;
   formTitles: Record<string, string>;
-  pipelines: () => Promise<PipelineMap | undefined>;
+  /** The provisioned pipelines, read in the caller's transaction (PGlite has one connection: never outside it). */
+  pipelines: (tx: Tx) => Promise<PipelineMap | undefined>;
   now: () => number;
 }
 
@@ -157,7 +158,7 @@ async function applyEvent(tx: Tx, deps: EnrolDeps, e: FollowupEvent): Promise<vo
 async function enterStage(tx: Tx, deps: EnrolDeps, e: FollowupEvent, amoLeadId: number, pipelineId: number | null, statusId: number, at: Date, now: Date): Promise<void> {
   const seqs = deps.sequences.filter((s) => s.enabled && (s.trigger.type === 'deal_entered' || s.trigger.type === 'deal_idle'));
   if (seqs.length === 0) return;
-  const map = await deps.pipelines();
+  const map = await deps.pipelines(tx);
   const deal = await getDeal(tx, deps.account, amoLeadId);
   for (const s of seqs) {
     if (s.trigger.type === 'lead_captured' || !stageMatches(s.trigger.stage, pipelineId, statusId, map)) continue;

@@ -35,7 +35,8 @@ export interface FollowupsDeps {
   /** The shared amoCRM client: tasks, notes, manager names. */
   amo?: AmoClient | undefined;
   /** Pipeline/stage keys → amoCRM ids (the provisioning map). */
-  pipelines: () => Promise<PipelineMap | undefined>;
+  /** The provisioned pipelines, read in the given transaction. */
+  pipelines: (tx: Tx) => Promise<PipelineMap | undefined>;
   /** false: no event consumer (a process that only sends steps; tests that call `applyEvents`). */
   consume?: boolean;
   logger?: FollowupLogger | undefined;

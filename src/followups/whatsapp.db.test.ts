@@ -6,15 +6,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDb, pgliteDump, type TestDb } from '../../test/db.js';
+import { SANDBOX_ADMIN as ADMIN, startSandbox, until, type Sandbox } from '../../test/sandbox.js';
 import { followupEnrolments, followupSteps } from '../db/index.js';
 import { getLead } from '../intake/index.js';
-import { startServer, type Server } from '../main.js';
-import { freePort } from './test-harness.js';
-
-const ADMIN = 'test-admin-token-0123456789';
+import type { Server } from '../main.js';
 const YAML = `
 forms:
   default: { title: Website }
@@ -37,56 +33,18 @@ sequences:
       - whatsapp: { text: "{{first_name}}, чем можем помочь?" }
 `;
 
-async function until<T>(f: () => Promise<T | undefined | null | false>, what: string, ms = 120_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const open: { server?: Server; tdb?: TestDb }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0)) {
-    await o.server?.close();
-    await o.tdb?.cleanup();
-  }
-});
-
 async function sandbox(): Promise<{ server: Server; base: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'leadbridge-fu-wa-'));
-  const slot: { server?: Server; tdb?: TestDb } = {};
-  open.push(slot);
-  const env: Record<string, string> = {};
-  if (process.env.TEST_DATABASE_URL) {
-    slot.tdb = await createTestDb();
-    env.DATABASE_URL = slot.tdb.url as string;
-  } else {
-    const seed = await PGlite.create(join(dataDir, 'pglite'), { loadDataDir: new Blob([new Uint8Array(await pgliteDump())]) });
-    await seed.close();
-  }
-  writeFileSync(join(dataDir, 'leadbridge.yaml'), YAML);
-  const port = await freePort();
-  slot.server = await startServer({
-    env: {
-      ...env,
-      LEADBRIDGE_DATA_DIR: dataDir,
-      LEADBRIDGE_CONFIG: join(dataDir, 'leadbridge.yaml'),
-      LOG_LEVEL: 'silent',
-      LEADBRIDGE_EMULATOR_PORT: '0',
-      LEADBRIDGE_SMTP_CATCHER_PORT: '0',
-      LEADBRIDGE_WHATSAPP_EMULATOR_PORT: '0',
-      LEADBRIDGE_ADMIN_TOKEN: ADMIN,
-      PORT: String(port),
-      LEADBRIDGE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    },
-    port,
-    host: '127.0.0.1',
-  });
-  return { server: slot.server, base: `http://127.0.0.1:${port}` };
+  const dir = mkdtempSync(join(tmpdir(), 'leadbridge-fu-wa-'));
+  writeFileSync(join(dir, 'leadbridge.yaml'), YAML);
+  const sb = await startSandbox(join(dir, 'leadbridge.yaml'));
+  open.push(sb);
+  return sb;
 }
+
+const open: Sandbox[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
+});
 
 describe('WhatsApp follow-ups in the sandbox', { timeout: 300_000 }, () => {
   it('template at once; a reply exits the sequence and becomes a note on the deal; free text outside the window is not sent', async () => {
