@@ -90,6 +90,7 @@ describe('Graph-shaped answers', () => {
 
 describe('webhooks', () => {
   it('signs every status webhook over the exact bytes, written ASCII-only as Meta does; copies biz_opaque_callback_data', async () => {
+    await emu.control.flush(); // earlier tests' webhooks out of the way
     emu.control.reset();
     rcv.bodies.length = 0;
     const r = await send({ ...tpl('lead_welcome', 'ru', [{ type: 'text', text: 'Анна 🙂' }]), biz_opaque_callback_data: 'step:Σ/1' });
@@ -111,6 +112,7 @@ describe('webhooks', () => {
   });
 
   it('accepts free text outside the window, then fails it with 131047; inside the window after an inbound it is delivered', async () => {
+    await emu.control.flush(); // earlier tests' webhooks out of the way
     emu.control.reset();
     rcv.bodies.length = 0;
     await send({ messaging_product: 'whatsapp', to: '+79161110002', type: 'text', text: { body: 'Привет' } });
@@ -127,6 +129,7 @@ describe('webhooks', () => {
   });
 
   it('retries a webhook the receiver refused', async () => {
+    await emu.control.flush(); // earlier tests' webhooks out of the way
     emu.control.reset();
     rcv.bodies.length = 0;
     rcv.script.push(500, 503);
