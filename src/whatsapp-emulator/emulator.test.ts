@@ -168,6 +168,9 @@ describe('limits and faults', () => {
       expect([(await post()).status, (await post()).status]).toEqual([500, 500]);
       const list = (await (await fetch(`${e.url}/_emulator/messages`)).json()) as { messages: unknown[] };
       expect(list.messages).toHaveLength(2);
+      const page = await fetch(`${e.url}/_emulator/`);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(await page.text()).toContain('WhatsApp Cloud API emulator');
       const inbound = await fetch(`${e.url}/_emulator/inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(inbound.status).toBe(400);
     } finally {
