@@ -51,6 +51,7 @@ export class WebhookSender {
     const url = this.deps.url();
     if (!url || this.closed) return;
     let status = 0;
+    const started = performance.now();
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -63,7 +64,7 @@ export class WebhookSender {
     } catch {
       status = 0;
     }
-    this.log.push({ at: this.deps.now(), url, body, attempt, status });
+    this.log.push({ at: this.deps.now(), url, body, attempt, status, ms: Math.round((performance.now() - started) * 10) / 10 });
     if (status !== 200 && attempt <= this.deps.retryMs.length) this.schedule(body, this.deps.retryMs[attempt - 1]!, key, attempt + 1);
   }
 
