@@ -104,10 +104,13 @@ export interface ApplyResult {
   items: number;
   applied: number;
   ignored: number;
+  /** Codes of `value.errors[]` (app or account problems not tied to one message). */
+  errors: number[];
 }
 
-function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { items: Item[]; ignored: number } {
+function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { items: Item[]; ignored: number; errors: number[] } {
   const items: Item[] = [];
+  const errors: number[] = [];
   let ignored = 0;
   for (const e of payload.entry ?? []) {
     for (const c of Array.isArray(e?.changes) ? e.changes : []) {
@@ -117,6 +120,7 @@ function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { 
       const statuses = Array.isArray(v.statuses) ? v.statuses : [];
       const messages = Array.isArray(v.messages) ? v.messages : [];
       const prefs = Array.isArray(v.user_preferences) ? v.user_preferences : [];
+      if (Array.isArray(v.errors)) for (const e of v.errors) if (typeof e?.code === 'number') errors.push(e.code);
       if (!forUs) {
         ignored += statuses.length + messages.length + prefs.length;
         continue;
@@ -135,16 +139,16 @@ function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { 
       }
     }
   }
-  return { items, ignored };
+  return { items, ignored, errors };
 }
 
 /** Applies every item not seen before; `tx` must be a transaction (the keys, state and events commit together). */
 export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, webhookId: number, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? (() => new Date());
-  const { items: all, ignored } = itemsOf(payload, opts.phoneNumberId);
+  const { items: all, ignored, errors } = itemsOf(payload, opts.phoneNumberId);
   const seen = new Set<string>();
   const items = all.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true)));
-  if (items.length === 0) return { items: all.length, applied: 0, ignored };
+  if (items.length === 0) return { items: all.length, applied: 0, ignored, errors };
   const fresh = new Set(
     (
       await tx
@@ -230,6 +234,6 @@ export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, 
     }
   }
   await emit(tx, events);
-  return { items: all.length, applied: fresh.size, ignored };
+  return { items: all.length, applied: fresh.size, ignored, errors };
 }
 
