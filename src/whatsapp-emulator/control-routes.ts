@@ -2,11 +2,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Fault, InboundInput, WhatsAppEmulatorControl } from './options.js';
 import type { Template } from './templates.js';
+import { UI_HTML } from './ui.js';
 
 const bad = (message: string) => ({ error: { code: 'BAD_REQUEST', message } });
 
 export function controlRoutes(control: WhatsAppEmulatorControl): FastifyPluginAsync {
   return async (app) => {
+    app.get('/_emulator/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'").send(UI_HTML));
     app.get('/_emulator/messages', async () => ({ messages: control.messages().map(({ body: _body, ...m }) => m) }));
     app.get('/_emulator/arrivals', async () => ({ arrivals: control.arrivals(), max_per_second: control.maxPerSecond() }));
     app.get('/_emulator/deliveries', async () => ({ deliveries: control.deliveries() }));

@@ -71,6 +71,8 @@ export interface WebhookDelivery {
   attempt: number;
   /** HTTP status of the receiver's answer (0 = no answer). */
   status: number;
+  /** From the POST to the receiver's full answer. */
+  ms: number;
 }
 
 export interface InboundInput {

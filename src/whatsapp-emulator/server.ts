@@ -85,8 +85,8 @@ export async function buildWhatsAppEmulator(opts: WhatsAppEmulatorOptions = {}):
         if (code) m.errorCode = code;
       }, delay).unref();
       const body = statusBody(m, status, code);
-      sender.schedule(body, delay);
-      if (opts.duplicateStatuses) sender.schedule(body, delay + 5);
+      sender.schedule(body, delay, m.id);
+      if (opts.duplicateStatuses) sender.schedule(body, delay + 1, m.id);
     };
     if (failure) return emit('failed', delays.sent, failure);
     emit('sent', delays.sent);

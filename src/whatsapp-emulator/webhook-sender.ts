@@ -14,16 +14,26 @@ export class WebhookSender {
   readonly log: WebhookDelivery[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private inflight = new Set<Promise<void>>();
+  private chains = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(private readonly deps: SenderDeps) {}
 
-  /** Schedules `body` (already serialised) after `delayMs`. */
-  schedule(body: string, delayMs: number, attempt = 1): void {
+  /**
+   * Schedules `body` (already serialised) after `delayMs`. Bodies with the same `key` (a message id) are delivered
+   * one after the other in due order, so sent → delivered → read arrive in that order unless a test asks otherwise;
+   * different keys go out concurrently.
+   */
+  schedule(body: string, delayMs: number, key = '', attempt = 1): void {
     if (this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      const p = this.deliver(body, attempt).finally(() => this.inflight.delete(p));
+      const prev = this.chains.get(key) ?? Promise.resolve();
+      const p: Promise<void> = prev.then(() => this.deliver(body, key, attempt)).finally(() => {
+        this.inflight.delete(p);
+        if (this.chains.get(key) === p) this.chains.delete(key);
+      });
+      this.chains.set(key, p);
       this.inflight.add(p);
     }, Math.max(0, delayMs));
     this.timers.add(timer);
@@ -31,16 +41,17 @@ export class WebhookSender {
 
   /** Delivers now and resolves with the receiver's status (retries are scheduled as usual). */
   async sendNow(body: string): Promise<number> {
-    const p = this.deliver(body, 1);
+    const p = this.deliver(body, '', 1);
     this.inflight.add(p);
     await p.finally(() => this.inflight.delete(p));
     return this.log.at(-1)?.status ?? 0;
   }
 
-  private async deliver(body: string, attempt: number): Promise<void> {
+  private async deliver(body: string, key: string, attempt: number): Promise<void> {
     const url = this.deps.url();
     if (!url || this.closed) return;
     let status = 0;
+    const started = performance.now();
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -53,8 +64,8 @@ export class WebhookSender {
     } catch {
       status = 0;
     }
-    this.log.push({ at: this.deps.now(), url, body, attempt, status });
-    if (status !== 200 && attempt <= this.deps.retryMs.length) this.schedule(body, this.deps.retryMs[attempt - 1]!, attempt + 1);
+    this.log.push({ at: this.deps.now(), url, body, attempt, status, ms: Math.round((performance.now() - started) * 10) / 10 });
+    if (status !== 200 && attempt <= this.deps.retryMs.length) this.schedule(body, this.deps.retryMs[attempt - 1]!, key, attempt + 1);
   }
 
   pending(): number {

@@ -33,7 +33,7 @@ export interface WhatsAppChannelOptions {
   timeoutMs?: number;
   /** Free text stops this long before the 24 h are over (clock skew, Meta's known issue; default 15 min). */
   windowMarginMs?: number;
-  /** Called when an accepted message could not be recorded (the send still counts as ok). */
+  /** Database trouble: the state could not be read (→ transient `local_error`) or an accepted message not recorded (still ok). */
   onRecordError?: (err: unknown) => void;
 }
 
@@ -80,7 +80,14 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     }
     if (!m.template && m.text!.length > 4096) return { ok: false, kind: 'permanent', code: 'invalid_message', message: 'text is longer than 4096 characters' };
     const waId = digitsOf(to);
-    const state = await contactState(opts.db, opts.account, waId);
+    let state: Awaited<ReturnType<typeof contactState>>;
+    try {
+      state = await contactState(opts.db, opts.account, waId);
+    } catch (err) {
+      // Nothing was sent: safe to try again.
+      opts.onRecordError?.(err);
+      return { ok: false, kind: 'transient', code: 'local_error', message: 'the person\'s WhatsApp state could not be read', retryAfterMs: 5_000 };
+    }
     if (state?.undeliverableAt) return { ok: false, kind: 'permanent', code: 'undeliverable', message: 'an earlier message to this number failed with 131026 (undeliverable)' };
     if (m.template && state?.optedOutAt) return { ok: false, kind: 'permanent', code: 'opted_out', message: 'the person asked to stop WhatsApp messages' };
     if (!m.template) {

@@ -123,6 +123,9 @@ export function whatsappWebhookRoutes(deps: WhatsAppWebhookDeps): FastifyPluginA
           await tx.update(whatsappWebhooks).set({ status, appliedCount: r.applied, itemCount: r.items }).where(eq(whatsappWebhooks.id, id));
           return { id, ...r, status };
         });
+        // Account-level problems (value.errors) need a human; codes only, no personal data.
+        if (result.errors.length > 0) deps.logger?.warn({ webhookId: result.id, codes: result.errors }, 'whatsapp webhook reports account errors');
+        if (result.ignored > 0) deps.logger?.info?.({ webhookId: result.id, ignored: result.ignored }, 'whatsapp webhook items ignored (other number or unreadable)');
         deps.onStored?.(result.id);
         return reply.code(200).send({ status: result.status, webhook_id: result.id, applied: result.applied });
       },

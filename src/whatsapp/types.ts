@@ -4,7 +4,7 @@
 /**
  * The outcome of one send. `code` is stable: the Cloud API error code as a string (`'131026'`, `'130429'`) for
  * Graph errors, or one of ours: `outside_24h_window`, `opted_out`, `undeliverable`, `invalid_phone`,
- * `invalid_message`, `network`, `timeout`, `http_<status>`, `bad_response`.
+ * `invalid_message`, `network`, `timeout`, `http_<status>`, `bad_response`, `local_error`.
  */
 export type SendResult =
   | { ok: true; messageId: string; response?: string }

@@ -33,6 +33,8 @@ export interface StopRules {
 
 const words = (s: string): string[] => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim().split(' ').filter(Boolean);
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 /** Is this inbound message an opt-out? Short replies containing a stop word, or a stop button. */
 export function isStop(m: WebhookInbound, rules: StopRules = {}): boolean {
   const stopWords = new Set((rules.stopWords ?? DEFAULT_STOP_WORDS).map((w) => w.toLowerCase()));
@@ -42,20 +44,21 @@ export function isStop(m: WebhookInbound, rules: StopRules = {}): boolean {
     const w = words(s);
     return w.length > 0 && w.length <= 3 && w.some((x) => stopWords.has(x));
   };
-  if (m.type === 'text') return shortStop(m.text?.body);
-  if (m.type === 'button') return payloads.has((m.button?.payload ?? '').toUpperCase()) || shortStop(m.button?.text);
+  const isPayload = (p: string | undefined): boolean => payloads.has((p ?? '').toUpperCase());
+  if (m.type === 'text') return shortStop(str(m.text?.body));
+  if (m.type === 'button') return isPayload(str(m.button?.payload)) || shortStop(str(m.button?.text));
   if (m.type === 'interactive') {
     const r = m.interactive?.button_reply ?? m.interactive?.list_reply;
-    return payloads.has((r?.id ?? '').toUpperCase()) || shortStop(r?.title);
+    return isPayload(str(r?.id)) || shortStop(str(r?.title));
   }
   return false;
 }
 
 /** What a person wrote, as plain text (null for media and the like). */
 export function inboundText(m: WebhookInbound): string | null {
-  if (m.type === 'text') return m.text?.body ?? null;
-  if (m.type === 'button') return m.button?.text ?? m.button?.payload ?? null;
-  if (m.type === 'interactive') return m.interactive?.button_reply?.title ?? m.interactive?.list_reply?.title ?? null;
+  if (m.type === 'text') return str(m.text?.body) ?? null;
+  if (m.type === 'button') return str(m.button?.text) ?? str(m.button?.payload) ?? null;
+  if (m.type === 'interactive') return str(m.interactive?.button_reply?.title) ?? str(m.interactive?.list_reply?.title) ?? null;
   return null;
 }
 
@@ -69,7 +72,8 @@ export class WebhookPayloadError extends Error {
 export function parsePayload(raw: string): WebhookPayload {
   let body: unknown;
   try {
-    body = JSON.parse(raw);
+    // PostgreSQL text and jsonb cannot hold U+0000: it becomes U+FFFD (the raw body is kept as received).
+    body = JSON.parse(raw, (_k, v: unknown) => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v));
   } catch {
     throw new WebhookPayloadError('MALFORMED_JSON', 'the body is not valid JSON');
   }
@@ -100,10 +104,13 @@ export interface ApplyResult {
   items: number;
   applied: number;
   ignored: number;
+  /** Codes of `value.errors[]` (app or account problems not tied to one message). */
+  errors: number[];
 }
 
-function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { items: Item[]; ignored: number } {
+function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { items: Item[]; ignored: number; errors: number[] } {
   const items: Item[] = [];
+  const errors: number[] = [];
   let ignored = 0;
   for (const e of payload.entry ?? []) {
     for (const c of Array.isArray(e?.changes) ? e.changes : []) {
@@ -113,16 +120,17 @@ function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { 
       const statuses = Array.isArray(v.statuses) ? v.statuses : [];
       const messages = Array.isArray(v.messages) ? v.messages : [];
       const prefs = Array.isArray(v.user_preferences) ? v.user_preferences : [];
+      if (Array.isArray(v.errors)) for (const e of v.errors) if (typeof e?.code === 'number') errors.push(e.code);
       if (!forUs) {
         ignored += statuses.length + messages.length + prefs.length;
         continue;
       }
       for (const s of statuses) {
-        if (typeof s?.id !== 'string' || !STATUSES.has(s.status)) ignored++;
+        if (typeof s?.id !== 'string' || typeof s.recipient_id !== 'string' || !STATUSES.has(s.status)) ignored++;
         else items.push({ key: `st:${s.id}:${s.status}`, kind: 'status', s, v });
       }
       for (const m of messages) {
-        if (typeof m?.id !== 'string' || typeof m.from !== 'string') ignored++;
+        if (typeof m?.id !== 'string' || typeof m.from !== 'string' || typeof m.type !== 'string') ignored++;
         else items.push({ key: `in:${m.id}`, kind: 'inbound', m, v });
       }
       for (const p of prefs) {
@@ -131,16 +139,16 @@ function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { 
       }
     }
   }
-  return { items, ignored };
+  return { items, ignored, errors };
 }
 
 /** Applies every item not seen before; `tx` must be a transaction (the keys, state and events commit together). */
 export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, webhookId: number, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? (() => new Date());
-  const { items: all, ignored } = itemsOf(payload, opts.phoneNumberId);
+  const { items: all, ignored, errors } = itemsOf(payload, opts.phoneNumberId);
   const seen = new Set<string>();
   const items = all.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true)));
-  if (items.length === 0) return { items: all.length, applied: 0, ignored };
+  if (items.length === 0) return { items: all.length, applied: 0, ignored, errors };
   const fresh = new Set(
     (
       await tx
@@ -157,17 +165,20 @@ export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, 
     if (item.kind === 'status') {
       const s = item.s;
       const when = at(s.timestamp, now());
-      const err = s.status === 'failed' ? s.errors?.[0] : undefined;
+      const first = s.status === 'failed' && Array.isArray(s.errors) ? s.errors[0] : undefined;
+      const err = first && typeof first === 'object' ? first : undefined;
+      const title = typeof err?.title === 'string' ? err.title : typeof err?.message === 'string' ? err.message : null;
+      const callback = typeof s.biz_opaque_callback_data === 'string' ? s.biz_opaque_callback_data : null;
       const row = await recordStatus(tx, {
         account,
         messageId: s.id,
         phoneNumberId: item.v.metadata?.phone_number_id ?? null,
         waId: s.recipient_id,
-        callbackData: s.biz_opaque_callback_data ?? null,
+        callbackData: callback,
         status: s.status as 'sent',
         at: when,
         errorCode: typeof err?.code === 'number' ? err.code : null,
-        errorTitle: err?.title ?? err?.message ?? null,
+        errorTitle: title,
       });
       if (err?.code === 131026) await markUndeliverable(tx, account, s.recipient_id, when);
       events.push({
@@ -178,19 +189,21 @@ export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, 
           message_id: s.id,
           status: s.status as 'sent',
           phone: row.to ?? `+${s.recipient_id}`,
-          callback_data: s.biz_opaque_callback_data ?? row.callbackData ?? null,
+          callback_data: callback ?? row.callbackData ?? null,
           error_code: typeof err?.code === 'number' ? err.code : null,
-          error_title: err?.title ?? err?.message ?? null,
+          error_title: title,
         },
       });
     } else if (item.kind === 'inbound') {
       const m = item.m;
       const when = at(m.timestamp, now());
       const stop = isStop(m, opts);
-      const name = item.v.contacts?.find((c) => c.wa_id === m.from)?.profile?.name ?? null;
+      const found = Array.isArray(item.v.contacts) ? item.v.contacts.find((c) => c?.wa_id === m.from)?.profile?.name : undefined;
+      const name = typeof found === 'string' ? found : null;
       await recordInbound(tx, account, m.from, when, name, stop);
       // The reply may name the message it answers; our row has the exact E.164 we sent to.
-      const replied = m.context?.id ? await sentMessage(tx, m.context.id) : undefined;
+      const contextId = typeof m.context?.id === 'string' ? m.context.id : null;
+      const replied = contextId ? await sentMessage(tx, contextId) : undefined;
       events.push({
         type: 'whatsapp.inbound',
         account,
@@ -201,7 +214,7 @@ export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, 
           type: m.type,
           text: inboundText(m),
           stop,
-          context_message_id: m.context?.id ?? null,
+          context_message_id: contextId,
         },
       });
     } else {
@@ -215,12 +228,12 @@ export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, 
           type: 'whatsapp.inbound',
           account,
           occurredAt: when,
-          payload: { phone: `+${p.wa_id}`, message_id: item.key, type: 'user_preferences', text: p.detail ?? null, stop: true, context_message_id: null },
+          payload: { phone: `+${p.wa_id}`, message_id: item.key, type: 'user_preferences', text: typeof p.detail === 'string' ? p.detail : null, stop: true, context_message_id: null },
         });
       }
     }
   }
   await emit(tx, events);
-  return { items: all.length, applied: fresh.size, ignored };
+  return { items: all.length, applied: fresh.size, ignored, errors };
 }
 

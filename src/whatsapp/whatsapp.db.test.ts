@@ -259,14 +259,35 @@ describe('webhook receiver', () => {
     expect(await (await postHook(notWa, { 'x-hub-signature-256': sign(notWa, APP_SECRET) })).json()).toMatchObject({ code: 'WHATSAPP_NOT_WHATSAPP' });
   });
 
+  it('answers 200 (never 5xx) to odd but signed items: missing fields, wrong types, NUL characters', async () => {
+    const value = (v: Record<string, unknown>) => ({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { metadata: { phone_number_id: DEFAULT_PHONE_NUMBER_ID }, ...v } }] }] });
+    const odd = [
+      value({ statuses: [{ id: 'wamid.x1', status: 'failed', timestamp: 'soon' }] }),
+      value({ statuses: [{ id: 'wamid.x2', status: 'failed', timestamp: '1', recipient_id: '79160000009', errors: ['boom', { code: 'x' }], biz_opaque_callback_data: 7 }] }),
+      value({ messages: [{ from: '79160000008', id: 'wamid.x3', timestamp: '1', type: 'text', text: { body: 42 } }], contacts: 'nope' }),
+      value({ messages: [{ from: '79160000008', id: 'wamid.x4', timestamp: '1', type: 'text', text: { body: 'a\u0000b' }, context: { id: 5 } }] }),
+      value({ messages: [{ from: '79160000008', id: 'wamid.x5', timestamp: '1', type: 'button', button: { payload: 1, text: null } }] }),
+      { object: 'whatsapp_business_account', entry: [{ changes: 'none' }, null, { changes: [null, { value: null }] }] },
+    ];
+    for (const p of odd) {
+      const body = metaJson(p); // NUL goes out as the JSON escape \u0000
+      const res = await postHook(body, { 'x-hub-signature-256': sign(body, APP_SECRET) });
+      expect(res.status, body).toBe(200);
+    }
+    expect((await events('whatsapp.inbound')).find((e) => e.message_id === 'wamid.x4')).toMatchObject({ text: 'a\uFFFDb', context_message_id: null });
+    expect((await events('whatsapp.inbound')).find((e) => e.message_id === 'wamid.x3')).toMatchObject({ text: null, stop: false });
+    expect((await events('whatsapp.status')).find((e) => e.message_id === 'wamid.x2')).toMatchObject({ error_code: null, callback_data: null });
+  });
+
   it('applies a repeated delivery once (Meta retries), and never moves a status backwards', async () => {
     const r = await channel.send({ to: phone(), template: { name: 'hello_world', language: 'en_US', params: [] }, callbackData: 'step:dup' });
     if (!r.ok) throw new Error('send failed');
     await emu.control.flush();
-    const deliveries = emu.control.deliveries().filter((d) => d.body.includes(r.messageId));
+    const statusOf = (body: string) => JSON.parse(body).entry[0].changes[0].value.statuses?.[0] as { id: string; status: string } | undefined;
+    const deliveries = emu.control.deliveries().filter((d) => statusOf(d.body)?.id === r.messageId);
     expect(deliveries.map((d) => d.status)).toEqual([200, 200, 200]);
     const e0 = await eventCount();
-    const delivered = deliveries.find((d) => d.body.includes('"delivered"'))!;
+    const delivered = deliveries.find((d) => statusOf(d.body)?.status === 'delivered')!;
     const again = await postHook(delivered.body, { 'x-hub-signature-256': sign(delivered.body, APP_SECRET) });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ status: 'duplicate', applied: 0 });
