@@ -20,6 +20,9 @@ import { checkDataDir, checkPortFree, opsRoutes, portInUseError, StartupError } 
 import { createRouting } from './routing/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { amoCatalogSource } from './dashboard/amo-catalog.js';
+import { createEmail, type EmailModule } from './email/index.js';
+import { createFollowups, templatesUsed, type Followups } from './followups/index.js';
+import { createWhatsApp, type WhatsAppModule } from './whatsapp/index.js';
 
 export interface Server {
   config: Config;
@@ -29,6 +32,11 @@ export interface Server {
   logger: Logger;
   /** The amoCRM connection (THE AmoClient is `connect.conn.amo`), sandbox emulator, keep-alive. */
   connect: ConnectRuntime;
+  /** Follow-up sequences (tests drive `tick()` / `pollEvents()`), and the email channel's sandbox catcher. */
+  followups: Followups;
+  email: EmailModule;
+  /** The WhatsApp channel (its sandbox emulator when no WHATSAPP_TOKEN is set). */
+  whatsapp: WhatsAppModule;
   /** Stops accepting requests, stops workers, closes the database (and releases the PGlite lock). Idempotent. */
   close(): Promise<void>;
 }
@@ -135,10 +143,44 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     closers.unshift(() => webhooks.processor.stop());
     // Capture: widget.js + public form definitions, the /l/* landing pages, Tilda/generic/Google Ads/Meta hooks.
     const capture = createCapture({ config, logger: logger.child({ module: 'capture' }) });
+    // Follow-ups: sequences over email (SMTP_URL, else the built-in SMTP catcher) and WhatsApp, learning about
+    // leads and deals from domain events; each channel falls back to its sandbox on its own.
+    const email = createEmail({
+      env: config.followups.channels,
+      ratePerSecond: config.followups.settings.email.rate_per_second,
+      maxConnections: config.followups.settings.email.max_connections,
+      logger: logger.child({ module: 'email' }),
+    });
+    await email.start();
+    closers.unshift(() => email.stop());
+    const whatsapp = createWhatsApp({
+      db: db.db,
+      account: 'default',
+      env: config.followups.channels.whatsapp,
+      graphVersion: config.followups.settings.whatsapp.graph_version,
+      ratePerSecond: config.followups.settings.whatsapp.rate_per_second,
+      emulatorPort: config.followups.channels.whatsappEmulatorPort,
+      templates: () => templatesUsed(followups.sequences),
+      onStored: () => followups.wake(),
+      logger: logger.child({ module: 'whatsapp' }),
+    });
+    const followups = createFollowups({
+      db: db.db,
+      config,
+      account: 'default',
+      channels: { email: email.channel, whatsapp: whatsapp.channel },
+      amo: connect.conn.amo,
+      pipelines: async (tx) => (await loadResolvedMap(tx))?.pipelines,
+      logger: logger.child({ module: 'followups' }),
+    });
+    closers.unshift(() => followups.stop());
+    await whatsapp.start();
+    closers.unshift(() => whatsapp.stop());
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
       queue: async () => ({ ok: true, depth: await queueDepth() }),
+      followups: async () => ({ ...(await followups.health()), email: await email.health(), whatsapp: await whatsapp.health() }),
     };
     // Dashboard: users/sessions, the analytics API and the built front end at /dashboard (`/` redirects there).
     const env = opts.env ?? process.env;
@@ -155,6 +197,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       commissionKey: config.analytics.commissionField,
       routingView: (leadId) => routing.view(leadId),
       logger: logger.child({ module: 'analytics' }),
+      followups: (range) => followups.sendStats(range),
     });
     const firstAdmin = await dashboard.start();
     // The deal rollup (funnel, managers) follows the webhooks' domain events; built once from the synced deals.
@@ -173,10 +216,17 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => opsRoutes({ requireAdmin: ctx.requireAdmin, webhookUrl: () => getWebhookUrl(db.db, config) }),
         (ctx) => capture.routes(ctx),
         () => dashboard.routes(),
+        (ctx) => followups.routes(ctx),
+        (ctx) => email.routes(ctx, () => whatsapp.sandboxMessages()),
+        () => whatsapp.routes(),
       ],
-      onLeadCaptured: () => delivery.wake(),
+      onLeadCaptured: () => {
+        delivery.wake();
+        followups.wake();
+      },
       dealView: (amoLeadId) => dealView(db.db, amoLeadId),
       routingView: (leadId) => routing.view(leadId),
+      followupsView: (leadId) => followups.leadFollowups(leadId),
     };
     const app = await buildApp(deps);
     closers.unshift(() => app.close());
@@ -195,6 +245,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
           `(set LEADBRIDGE_ADMIN_EMAIL + LEADBRIDGE_ADMIN_PASSWORD, or \`leadbridge users reset-password\` later)\n\n`,
       );
     }
+    whatsapp.listening(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : config.port}`);
     await connect.afterListen(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : config.port}`);
     if (config.sandbox) {
       // The full URL holds the webhook secret: printed for the operator, never logged.
@@ -203,6 +254,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     connect.bindDeliveryPause(delivery);
     delivery.start();
     webhooks.processor.start();
+    followups.start();
     await queue.work('reconcile_amo', async () => {
       try {
         await webhooks.reconcile();
@@ -234,7 +286,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         }
         log.info('leadbridge stopped');
       })());
-    return { config, app, db, queue, logger, connect, close };
+    return { config, app, db, queue, logger, connect, followups, email, whatsapp, close };
   } catch (err) {
     for (const c of closers) await c().catch(() => undefined);
     throw err;

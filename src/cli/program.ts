@@ -9,6 +9,7 @@ import { registerReplayCommand } from './replay.js';
 import { registerWorkerCommand } from './worker.js';
 import { registerWebhookUrlCommand } from './webhook-url.js';
 import { registerUsersCommand } from './users.js';
+import { registerFollowupsCommand } from './followups.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerWebhookUrlCommand(program);
   registerUsersCommand(program);
+  registerFollowupsCommand(program);
   return program;
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { RoutingSectionSchema } from '../routing/index.js';
 import { CaptureFormSchema } from './capture-schema.js';
+import { FollowupsSettingsSchema, SEQUENCE_KEY, SequenceSchema } from './followups-schema.js';
 import { ProvisionSpecSchema } from './provision-spec.js';
 import { CONTACT_LOOKUPS } from './types.js';
 
@@ -113,6 +114,9 @@ export const FileConfigSchema = z
       .strict()
       .default({ honeypot: 'website', body_limit_bytes: 64 * 1024, trust_proxy: false }),
     account: ProvisionSpecSchema.optional(),
+    // Follow-up sequences over email and WhatsApp (docs/followups.md).
+    sequences: z.record(z.string().regex(SEQUENCE_KEY, 'sequence keys are lower-case letters, digits, - and _ (max 64)'), SequenceSchema).default({}),
+    followups: FollowupsSettingsSchema.default(FollowupsSettingsSchema.parse({})),
   })
   .strict();
 

@@ -5,3 +5,6 @@ export { parseAmoDomain } from './env.js';
 export { CONTACT_LOOKUPS } from './types.js';
 export type { AmoCrmConfig, Config, ContactLookup, DeliveryMode, FieldMapping, FormConfig, LogLevel } from './types.js';
 export type { CaptureFormConfig, LocalText, WidgetConfig, WidgetField } from './capture-schema.js';
+export type { ChannelEnv } from './types.js';
+export type { ExitReason, FollowupsSettingsFile, SequenceFile, StepFile } from './followups-schema.js';
+export { EXIT_REASONS } from './followups-schema.js';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readChannelEnv } from './channels-env.js';
 import { readEnv } from './env.js';
 import { toCaptureConfig } from './capture-schema.js';
 import { FileConfigSchema, type FileConfigParsed } from './file-schema.js';
@@ -90,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
   const e = readEnv(env, problems);
   const configPath = opts.configPath ?? e.configPath;
   const file = readFile(configPath, problems);
+  const channels = readChannelEnv(env, problems);
   const parsed = FileConfigSchema.safeParse(file.data);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${configPath}: ${issuePath(issue)}: ${issue.message}`);
@@ -155,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
       bodyLimitBytes: f.intake.body_limit_bytes,
       trustProxy: f.intake.trust_proxy,
     },
+    followups: { sequences: f.sequences, settings: f.followups, channels },
   };
   const dealFields = f.account?.fields.leads ?? [];
   if (dealFields.length > 0 && !dealFields.some((x) => x.key === config.analytics.commissionField)) {

@@ -1,6 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { RoutingConfig } from '../routing/index.js';
 import type { CaptureFormConfig } from './capture-schema.js';
+import type { FollowupsSettingsFile, SequenceFile } from './followups-schema.js';
 import type { ProvisionSpec } from './provision-spec.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -108,6 +109,20 @@ export interface Config {
   intake: { honeypot: string; bodyLimitBytes: number; trustProxy: boolean };
   /** The provisioning section (`account:`), validated by ProvisionSpecSchema. */
   account?: ProvisionSpec;
+  /** Follow-up sequences (`sequences:`, `followups:`) as parsed, and the channels' environment. */
+  followups: { sequences: Record<string, SequenceFile>; settings: FollowupsSettingsFile; channels: ChannelEnv };
+}
+
+/** SMTP and WhatsApp Cloud API settings from the environment (docs/followups.md); unset = the local sandbox. */
+export interface ChannelEnv {
+  smtpUrl?: string;
+  mailFrom: string;
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
+  whatsapp: { token?: string; phoneNumberId?: string; apiUrl: string; appSecret?: string; verifyToken?: string };
+  /** Port of the built-in SMTP catcher (no SMTP_URL); 0 = any free port. */
+  catcherPort: number;
+  /** Port of the built-in WhatsApp emulator (no WHATSAPP_TOKEN); 0 = any free port. */
+  whatsappEmulatorPort: number;
 }
 
 /** How delivery matches a lead's contact to an existing amoCRM contact (docs/delivery.md). */

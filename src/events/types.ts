@@ -30,6 +30,10 @@ export interface DomainEvents {
   /** A contact or company was added or changed in amoCRM. */
   'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[] };
   'contact.deleted': { amo_contact_id: number; kind: string };
+  /** A WhatsApp message from a person (src/whatsapp): ends sequences that exit on reply, opens the 24 h window. */
+  'whatsapp.inbound': { phone: string; message_id: string; type: string; text?: string | null; stop?: boolean; context_message_id?: string | null };
+  /** A status webhook for a message we sent (sent/delivered/read/failed, with the Cloud API error code). */
+  'whatsapp.status': { message_id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; phone: string; callback_data?: string | null; error_code?: number | null; error_title?: string | null };
 }
 
 export type EventName = keyof DomainEvents;

@@ -46,6 +46,8 @@ export interface AppDeps {
   dealView?: IntakeDeps['dealView'];
   /** The routing decision for GET /api/leads/:id (routing). */
   routingView?: IntakeDeps['routingView'];
+  /** The lead's follow-up enrolments for GET /api/leads/:id. */
+  followupsView?: IntakeDeps['followupsView'];
   /** Wakes the delivery worker after a lead commits. */
   onLeadCaptured?: (leadId: string) => void;
   now?: () => number;
@@ -141,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}),
       ...(deps.dealView ? { dealView: deps.dealView } : {}),
       ...(deps.routingView ? { routingView: deps.routingView } : {}),
+      ...(deps.followupsView ? { followupsView: deps.followupsView } : {}),
   };
   const intake = createLeadIntake(intakeDeps);
   await app.register(intakeRoutes({ ...intakeDeps, intake }));

@@ -22,6 +22,8 @@ export interface IntakeDeps extends LeadIntakeDeps {
   dealView?: (amoLeadId: number) => Promise<LeadView['deal']>;
   /** The routing decision of a lead (src/routing provides it; absent → `routing: null`). */
   routingView?: (leadId: string) => Promise<LeadView['routing']>;
+  /** The lead's follow-up enrolments (src/followups provides them; absent → no `followups` key). */
+  followupsView?: (leadId: string) => Promise<NonNullable<LeadView['followups']>>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -141,7 +143,8 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
         if (!lead) throw new IntakeError('LEAD_NOT_FOUND', 404, 'no lead with this id');
         const deal = lead.amoLeadId !== null && deps.dealView ? await deps.dealView(lead.amoLeadId) : null;
         const routing = deps.routingView ? await deps.routingView(lead.id) : null;
-        return toView(lead, await listLeadEvents(deps.db, lead.id), deal, routing);
+        const view = toView(lead, await listLeadEvents(deps.db, lead.id), deal, routing);
+        return deps.followupsView ? { ...view, followups: await deps.followupsView(lead.id) } : view;
       },
     );
   };

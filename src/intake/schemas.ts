@@ -60,6 +60,26 @@ export const AcceptedSchema = z.object({
   status: z.string(),
 });
 
+/** A follow-up enrolment of the lead and its steps (src/followups; GET /api/leads/:id). */
+export const LeadFollowupSchema = z.looseObject({
+  id: z.string(),
+  sequence: z.string(),
+  status: z.enum(['active', 'completed', 'exited']),
+  exit_reason: z.string().nullable(),
+  steps: z.array(
+    z.looseObject({
+      index: z.number(),
+      channel: z.enum(['email', 'whatsapp', 'task']),
+      status: z.string(),
+      due_at: z.string(),
+      sent_at: z.string().nullable(),
+      message_id: z.string().nullable(),
+      reason: z.string().nullable(),
+      error: z.record(z.string(), z.unknown()).nullable(),
+    }),
+  ),
+});
+
 export const LeadViewSchema = z.object({
   id: z.string(),
   form: z.string(),
@@ -102,6 +122,8 @@ export const LeadViewSchema = z.object({
       reassignments: z.array(z.unknown()),
     })
     .nullable(),
+  /** Follow-up enrolments (sequence, status, exit reason) with their steps (channel, status, time, message id, error). */
+  followups: z.array(LeadFollowupSchema).optional(),
   /** The deal as synced back from amoCRM (stage, manager, price, stage history); null until a webhook or
    * reconciliation has reported it. */
   deal: z

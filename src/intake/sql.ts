@@ -54,6 +54,11 @@ const BATCH_TAIL = `::jsonb) as x(
   ), ev as (
     insert into lead_events (lead_id, type, detail)
     select ins.id, input.event_type, input.event_detail from ins join input on input.id = ins.id order by input.ord
+  ), captured as (
+    -- lead.captured (src/events) in the same statement: the event exists iff the lead committed.
+    insert into domain_events (type, lead_id, payload, occurred_at)
+    select 'lead.captured', ins.id, jsonb_build_object('form', input.form_key), ins.created_at
+    from ins join input on input.id = ins.id order by input.ord
   )
   select id::text as id, (extract(epoch from created_at) * 1000)::float8 as created_ms from ins`;
 const BATCH_STATEMENT = { name: 'leadbridge_insert_lead_batch', text: `${BATCH_HEAD}$1${BATCH_TAIL}` };

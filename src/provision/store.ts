@@ -15,7 +15,7 @@ export async function saveResolvedMap(db: Database, map: ResolvedMap, key: strin
 }
 
 /** The stored map, or null before the first `leadbridge setup`. */
-export async function loadResolvedMap(db: Database, key: string = DEFAULT_KEY): Promise<ResolvedMap | null> {
+export async function loadResolvedMap(db: Pick<Database, 'select'>, key: string = DEFAULT_KEY): Promise<ResolvedMap | null> {
   const rows = await db.select({ map: provisionMaps.map }).from(provisionMaps).where(eq(provisionMaps.id, key)).limit(1);
   const map = rows[0]?.map;
   if (!map || typeof map !== 'object' || !('pipelines' in map) || !('fields' in map)) return null;

@@ -8,3 +8,5 @@ export * from './events.js';
 export * from './routing.js';
 export * from './dashboard.js';
 export * from './analytics.js';
+export * from './followups.js';
+export * from './whatsapp.js';

@@ -1,0 +1,119 @@
+// Bench: follow-up steps (issue #12) against the built-in SMTP catcher (a real SMTP server on loopback).
+//   (a) throughput: N enrolments whose first email step is due now → steps/s until all are sent
+//   (b) lag: N enrolments whose steps fall due at RATE per second → scheduling lag (sent − due) p50/p99/max
+// Enrolments and step rows are inserted directly (the engine's own tables), the worker loop is the real one.
+// Not measured here (not built yet): the WhatsApp channel and its rate limit.
+//
+// Run:  npx tsx bench/followups.ts
+// Env:  BENCH_DATABASE_URL  PostgreSQL server for a fresh database (unset = PGlite in memory)
+//       BENCH_ENROLMENTS (10000)   BENCH_RATE due steps per second in phase (b) (100)   BENCH_LAG_SECONDS (30)
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { loadConfig } from '../src/config/index.js';
+import { migrateDb, wrapPglite, wrapPostgres, type Db } from '../src/db/index.js';
+import { createSmtpChannel, startSmtpCatcher } from '../src/email/index.js';
+import { createFollowups } from '../src/followups/index.js';
+
+const N = Number(process.env.BENCH_ENROLMENTS ?? 10_000);
+const RATE = Number(process.env.BENCH_RATE ?? 100);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 30);
+
+const YAML = `
+followups: { daily_cap: 100, quiet_hours: false }
+sequences:
+  bench:
+    trigger: { lead_captured: {} }
+    steps:
+      - email: { subject: "Hello {{name}}", text: "Bench message for {{name}}", html: "<p>Bench {{name}}</p>" }
+`;
+
+async function openBenchDb(): Promise<{ db: Db; drop: () => Promise<void>; kind: string }> {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) {
+    const db = wrapPglite(await PGlite.create());
+    await migrateDb(db);
+    return { db, drop: () => db.close(), kind: 'pglite (memory)' };
+  }
+  const name = `bench_fu_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const db = wrapPostgres(new pg.Pool({ connectionString: u.toString(), max: 10 }));
+  await migrateDb(db);
+  return {
+    db,
+    kind: 'postgresql',
+    drop: async () => {
+      await db.close();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+async function seed(db: Db, count: number, dueAt: (i: number) => Date): Promise<void> {
+  for (let start = 0; start < count; start += 500) {
+    const rows = Array.from({ length: Math.min(500, count - start) }, (_, k) => {
+      const i = start + k;
+      return { id: randomUUID(), i, due: dueAt(i).toISOString() };
+    });
+    const enrolments = JSON.stringify(rows.map((r) => ({ id: r.id, person: `email:p${r.i}-${r.id.slice(0, 6)}@bench.test`, vars: { name: `Person ${r.i}`, email: `p${r.i}@bench.test`, phone: null, form: 'default', formTitle: 'Bench', fields: {}, optIn: { email: true, whatsapp: false } } })));
+    await db.db.execute(sql`insert into followup_enrolments (id, sequence_key, person_key, dedupe_key, vars)
+      select (x->>'id')::uuid, 'bench', x->>'person', 'bench:' || (x->>'person'), x->'vars' from jsonb_array_elements(${enrolments}::jsonb) x`);
+    const steps = JSON.stringify(rows.map((r) => ({ id: r.id, due: r.due })));
+    await db.db.execute(sql`insert into followup_steps (enrolment_id, step_index, kind, due_at)
+      select (x->>'id')::uuid, 0, 'email', (x->>'due')::timestamptz from jsonb_array_elements(${steps}::jsonb) x`);
+  }
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'leadbridge-bench-fu-'));
+  writeFileSync(join(dir, 'leadbridge.yaml'), YAML);
+  const config = loadConfig({}, { configPath: join(dir, 'leadbridge.yaml') });
+  const { db, drop, kind } = await openBenchDb();
+  const catcher = await startSmtpCatcher({ keep: N * 2 + 10 });
+  const email = createSmtpChannel({ url: catcher.url, from: 'Bench <bench@bench.test>', ignoreTLS: true, ratePerSecond: 10_000, maxConnections: 5 });
+  const fu = createFollowups({ db: db.db, config, account: 'default', channels: { email }, pipelines: async () => undefined, consume: false, options: { batchSize: 100, concurrency: 16, pollMs: 50 } });
+  console.log(`followups bench: ${kind}, ${N} enrolments, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  try {
+    // (a) throughput
+    await seed(db, N, () => new Date(Date.now() - 1000));
+    const t0 = Date.now();
+    fu.start();
+    while (catcher.messages().length < N) {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const secs = (Date.now() - t0) / 1000;
+    console.log(`(a) throughput: ${N} email steps in ${secs.toFixed(1)} s → ${(N / secs).toFixed(0)} steps/s`);
+    // (b) lag at RATE due steps per second
+    const M = RATE * LAG_SECONDS;
+    await db.db.execute(sql`delete from followup_steps`);
+    await db.db.execute(sql`delete from followup_enrolments`);
+    catcher.clear();
+    const start = Date.now() + 2000;
+    await seed(db, M, (i) => new Date(start + (i * 1000) / RATE));
+    while (catcher.messages().length < M) await new Promise((r) => setTimeout(r, 100));
+    const res = await db.db.execute(sql`select extract(epoch from (sending_at - due_at)) * 1000 as lag from followup_steps where status = 'sent'`);
+    const lags = (res as unknown as { rows: { lag: number | string }[] }).rows.map((r) => Number(r.lag)).sort((a, b) => a - b);
+    console.log(`(b) lag at ${RATE} due steps/s over ${LAG_SECONDS} s (${lags.length} steps): p50 ${pct(lags, 50).toFixed(0)} ms, p99 ${pct(lags, 99).toFixed(0)} ms, max ${(lags.at(-1) ?? NaN).toFixed(0)} ms (target p99 < 5000 ms)`);
+  } finally {
+    await fu.stop();
+    email.close();
+    await catcher.close();
+    await drop();
+  }
+}
+
+await main();

@@ -1,0 +1,117 @@
+// The whole server in the sandbox with the WhatsApp channel: the amoCRM emulator, the SMTP catcher and the WhatsApp
+// Cloud API emulator, all over real HTTP. A lead with consent gets the WhatsApp template at once (parameters
+// rendered); the emulator's signed status webhooks come back; the person replies (a signed inbound webhook) → the
+// sequence exits `replied` before its next step and the reply becomes a note on the deal in the amoCRM emulator.
+// Free text outside the 24 h window is not sent (reason recorded).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SANDBOX_ADMIN as ADMIN, startSandbox, until, type Sandbox } from '../../test/sandbox.js';
+import { followupEnrolments, followupSteps } from '../db/index.js';
+import { getLead } from '../intake/index.js';
+import type { Server } from '../main.js';
+const YAML = `
+forms:
+  default: { title: Website }
+followups:
+  opt_in: { "*": { email: always, whatsapp: consent } }
+sequences:
+  hello:
+    trigger: { lead_captured: {} }
+    quiet_hours: false
+    exit_on: [won, lost, replied, unsubscribed, undeliverable]
+    steps:
+      - whatsapp: { template: lead_welcome, language: ru, params: ["{{first_name}}"] }
+      - wait: 1h
+      - whatsapp: { template: lead_reminder, language: ru, params: ["{{first_name}}", "{{form.title}}"] }
+  chat:
+    trigger: { lead_captured: {} }
+    quiet_hours: false
+    exit_on: [won, lost, unsubscribed, undeliverable]
+    steps:
+      - whatsapp: { text: "{{first_name}}, чем можем помочь?" }
+`;
+
+async function sandbox(): Promise<{ server: Server; base: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'leadbridge-fu-wa-'));
+  writeFileSync(join(dir, 'leadbridge.yaml'), YAML);
+  const sb = await startSandbox(join(dir, 'leadbridge.yaml'));
+  open.push(sb);
+  return sb;
+}
+
+const open: Sandbox[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
+});
+
+describe('WhatsApp follow-ups in the sandbox', { timeout: 300_000 }, () => {
+  it('template at once; a reply exits the sequence and becomes a note on the deal; free text outside the window is not sent', async () => {
+    const { server, base } = await sandbox();
+    const wa = server.whatsapp.emulator();
+    if (!wa) throw new Error('no WhatsApp emulator in the sandbox');
+    const res = await fetch(`${base}/api/leads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Мария Петрова', phone: '+7 916 555-12-34', consent: true }),
+    });
+    expect(res.status).toBe(202);
+    const leadId = ((await res.json()) as { id: string }).id;
+
+    // The template, with its parameter rendered, reaches the Cloud API emulator.
+    const sent = await until(async () => wa.control.messages().find((m) => m.type === 'template'), 'the WhatsApp template');
+    expect(sent).toMatchObject({ waId: '79165551234', template: { name: 'lead_welcome', language: 'ru', params: ['Мария'] } });
+
+    // Free text: no inbound message yet, so the 24 h window is closed → skipped with the reason, nothing sent.
+    const chat = await until(async () => {
+      const rows = await server.db.db.select().from(followupSteps);
+      return rows.find((s) => s.kind === 'whatsapp' && s.status === 'skipped');
+    }, 'the free-text step to be skipped');
+    expect(chat.reason).toContain('outside_24h_window');
+    expect(wa.control.messages().filter((m) => m.type === 'text')).toHaveLength(0);
+
+    // The emulator's signed status webhooks are recorded on the step.
+    await wa.control.flush();
+    await until(async () => {
+      const rows = await server.db.db.select().from(followupSteps);
+      const s = rows.find((r) => r.messageId === sent.id);
+      return s && ['delivered', 'read'].includes(s.status);
+    }, 'the status webhooks on the step');
+
+    // The deal exists in amoCRM; the person answers on WhatsApp.
+    const amoLeadId = await until(async () => (await getLead(server.db.db, leadId))?.amoLeadId, 'the deal in amoCRM');
+    await wa.control.inbound({ from: '+79165551234', text: 'Да, интересно, позвоните мне', context: sent.id });
+    const exited = await until(async () => {
+      const rows = await server.db.db.select().from(followupEnrolments);
+      return rows.find((r) => r.sequenceKey === 'hello' && r.status === 'exited');
+    }, 'the sequence to exit on the reply');
+    expect(exited.exitReason).toBe('replied');
+    const steps = await server.db.db.select().from(followupSteps);
+    expect(steps.filter((s) => s.enrolmentId === exited.id).map((s) => [s.stepIndex, s.status])).toEqual(
+      expect.arrayContaining([[2, 'cancelled']]),
+    );
+
+    // The reply (and the message sent) become notes on the deal in the amoCRM emulator.
+    const emu = server.connect.sandbox?.emulator;
+    if (!emu) throw new Error('no amoCRM emulator');
+    const notes = await until(async () => {
+      await server.followups.tick();
+      const state = emu.control.state() as { notes: { entity_id: number; params?: { text?: string } }[] };
+      const mine = state.notes.filter((n) => n.entity_id === amoLeadId && (n.params?.text ?? '').includes('WhatsApp'));
+      return mine.some((n) => (n.params?.text ?? '').includes('позвоните')) ? mine : undefined;
+    }, 'the reply as a note on the deal');
+    expect(notes.some((n) => (n.params?.text ?? '').includes('lead_welcome'))).toBe(true);
+
+    // GET /api/leads/:id shows both enrolments with their steps; /api/admin/messages lists the sandbox's WhatsApp.
+    const view = (await (await fetch(`${base}/api/leads/${leadId}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+      followups: { sequence: string; status: string; exit_reason: string | null; steps: { channel: string; status: string }[] }[];
+    };
+    expect(view.followups.map((f) => [f.sequence, f.status, f.exit_reason]).sort()).toEqual([
+      ['chat', 'completed', null],
+      ['hello', 'exited', 'replied'],
+    ]);
+    const messages = (await (await fetch(`${base}/api/admin/messages`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { whatsapp: { template?: { name: string } }[] };
+    expect(messages.whatsapp.map((m) => m.template?.name)).toContain('lead_welcome');
+  });
+});
