@@ -198,6 +198,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       routingView: (leadId) => routing.view(leadId),
       logger: logger.child({ module: 'analytics' }),
       followups: (range) => followups.sendStats(range),
+      followupsView: (leadId) => followups.leadFollowups(leadId),
     });
     const firstAdmin = await dashboard.start();
     // The deal rollup (funnel, managers) follows the webhooks' domain events; built once from the synced deals.

@@ -32,6 +32,8 @@ export interface AnalyticsRouteDeps {
   health?: () => Promise<Record<string, unknown>>;
   /** The lead's stored routing decision (src/routing); absent: the lead page says none was recorded. */
   routingView?: (leadId: string) => Promise<unknown>;
+  /** The lead's follow-up enrolments and their messages; absent: the lead page says the module is not installed. */
+  followupsView?: (leadId: string) => Promise<unknown[]>;
   /** Follow-up sends; absent while no follow-ups module is wired (the overview then says so). */
   followups?: (range: { fromMs: number; toMs: number }) => Promise<{ sent: number; failed: number }>;
   now?: () => number;
@@ -158,7 +160,8 @@ export function analyticsRoutes(deps: AnalyticsRouteDeps): FastifyPluginAsync {
         const dealUrl = detail.deal && detail.amoHost ? `https://${detail.amoHost}/leads/detail/${String(detail.deal.amoLeadId)}` : null;
         // The decision routing stored for this lead (rule, strategy, skipped managers, take-up), never rebuilt here.
         const routing = deps.routingView ? ((await deps.routingView(detail.lead.id as string)) ?? null) : null;
-        return { ...detail, dealUrl, routing, personal };
+        const followups = deps.followupsView ? await deps.followupsView(detail.lead.id as string) : undefined;
+        return { ...detail, dealUrl, routing, personal, ...(followups ? { followups } : {}) };
       },
     );
 

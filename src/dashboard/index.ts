@@ -35,6 +35,8 @@ export interface DashboardDeps {
   followups?: (range: { fromMs: number; toMs: number }) => Promise<{ sent: number; failed: number }>;
   /** The lead's stored routing decision (src/routing `view`), shown on the lead page. */
   routingView?: (leadId: string) => Promise<unknown>;
+  /** The lead's follow-up enrolments with their steps (src/followups), shown on the lead page. */
+  followupsView?: (leadId: string) => Promise<unknown[]>;
   /** Warnings of the deal rollup's consumer (a failed batch is retried). */
   logger?: { warn(obj: object, msg: string): void };
   /** Wakes the delivery worker after a replay. */
@@ -83,6 +85,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
           ...(deps.health ? { health: deps.health } : {}),
           ...(deps.followups ? { followups: deps.followups } : {}),
           ...(deps.routingView ? { routingView: deps.routingView } : {}),
+          ...(deps.followupsView ? { followupsView: deps.followupsView } : {}),
           now,
         }),
       );

@@ -13,7 +13,16 @@ interface Detail {
   stages: { pipelineId: number; statusId: number; enteredAt: number; leftAt: number | null; seconds: number; source: string }[];
   dealUrl: string | null;
   routing?: Record<string, unknown> | null;
-  followups?: unknown[];
+  followups?: Followup[];
+}
+
+/** GET /api/leads/:id's `followups` (src/followups EnrolmentView), as the analytics lead page passes it on. */
+interface Followup {
+  id: string;
+  sequence: string;
+  status: 'active' | 'completed' | 'exited';
+  exit_reason: string | null;
+  steps: { index: number; channel: string; status: string; due_at: string; sent_at: string | null; message_id: string | null; reason: string | null }[];
 }
 
 const REPLAYABLE = ['failed', 'dead', 'held'];
@@ -117,7 +126,30 @@ export function LeadPage(props: { id: string; admin: boolean }) {
             <p className="muted">{t.nothing}</p>
           )}
           <h3>{t.followups}</h3>
-          {data.followups ? <KV rows={data.followups.map((f, i) => [String(i + 1), f])} /> : <p className="muted">{t.followupsAbsent}</p>}
+          {!data.followups ? (
+            <p className="muted">{t.followupsAbsent}</p>
+          ) : data.followups.length === 0 ? (
+            <p className="muted">{t.nothing}</p>
+          ) : (
+            <div data-testid="followups">
+              {data.followups.map((f) => (
+                <div key={f.id}>
+                  <p>
+                    <strong>{f.sequence}</strong> — {f.status}
+                    {f.exit_reason ? ` (${f.exit_reason})` : ''}
+                  </p>
+                  <ul>
+                    {f.steps.map((s) => (
+                      <li key={s.index}>
+                        {s.channel}: {s.status}, {dateTime(lang, Date.parse(s.sent_at ?? s.due_at))}
+                        {s.reason ? ` — ${s.reason}` : ''}
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ))}
+            </div>
+          )}
         </section>
       </div>
       <DataTable
