@@ -1,12 +1,14 @@
-// Bench: follow-up steps (issue #12) against the built-in SMTP catcher (a real SMTP server on loopback).
-//   (a) throughput: N enrolments whose first email step is due now → steps/s until all are sent
-//   (b) lag: N enrolments whose steps fall due at RATE per second → scheduling lag (sent − due) p50/p99/max
+// Bench: follow-up steps (issue #12) against the built-in SMTP catcher (a real SMTP server on loopback) and the
+// WhatsApp Cloud API emulator (real HTTP), every WA_EVERY-th enrolment a WhatsApp template, the rest email.
+//   (a) throughput: N enrolments whose first step is due now → steps/s until all are sent
+//   (b) lag: enrolments whose steps fall due at RATE per second → scheduling lag (sending − due) p50/p99/max
+// and, over both, the most WhatsApp sends the emulator saw in any one-second window (limit: WA_RATE per second).
 // Enrolments and step rows are inserted directly (the engine's own tables), the worker loop is the real one.
-// Not measured here (not built yet): the WhatsApp channel and its rate limit.
 //
 // Run:  npx tsx bench/followups.ts
 // Env:  BENCH_DATABASE_URL  PostgreSQL server for a fresh database (unset = PGlite in memory)
 //       BENCH_ENROLMENTS (10000)   BENCH_RATE due steps per second in phase (b) (100)   BENCH_LAG_SECONDS (30)
+//       BENCH_WA_EVERY (10: one enrolment in ten gets WhatsApp)   BENCH_WA_RATE (20, the default sending limit)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,10 +20,14 @@ import { loadConfig } from '../src/config/index.js';
 import { migrateDb, wrapPglite, wrapPostgres, type Db } from '../src/db/index.js';
 import { createSmtpChannel, startSmtpCatcher } from '../src/email/index.js';
 import { createFollowups } from '../src/followups/index.js';
+import { createWhatsAppChannel } from '../src/whatsapp/index.js';
+import { startWhatsAppEmulator } from '../src/whatsapp-emulator/index.js';
 
 const N = Number(process.env.BENCH_ENROLMENTS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 100);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 30);
+const WA_EVERY = Number(process.env.BENCH_WA_EVERY ?? 10);
+const WA_RATE = Number(process.env.BENCH_WA_RATE ?? 20);
 
 const YAML = `
 followups: { daily_cap: 100, quiet_hours: false }
@@ -30,6 +36,10 @@ sequences:
     trigger: { lead_captured: {} }
     steps:
       - email: { subject: "Hello {{name}}", text: "Bench message for {{name}}", html: "<p>Bench {{name}}</p>" }
+  bench_wa:
+    trigger: { lead_captured: {} }
+    steps:
+      - whatsapp: { template: lead_welcome, language: ru, params: ["{{first_name}}"] }
 `;
 
 async function openBenchDb(): Promise<{ db: Db; drop: () => Promise<void>; kind: string }> {
@@ -65,14 +75,21 @@ async function seed(db: Db, count: number, dueAt: (i: number) => Date): Promise<
   for (let start = 0; start < count; start += 500) {
     const rows = Array.from({ length: Math.min(500, count - start) }, (_, k) => {
       const i = start + k;
-      return { id: randomUUID(), i, due: dueAt(i).toISOString() };
+      return { id: randomUUID(), i, due: dueAt(i).toISOString(), wa: i % WA_EVERY === WA_EVERY - 1 };
     });
-    const enrolments = JSON.stringify(rows.map((r) => ({ id: r.id, person: `email:p${r.i}-${r.id.slice(0, 6)}@bench.test`, vars: { name: `Person ${r.i}`, email: `p${r.i}@bench.test`, phone: null, form: 'default', formTitle: 'Bench', fields: {}, optIn: { email: true, whatsapp: false } } })));
+    const enrolments = JSON.stringify(
+      rows.map((r) => ({
+        id: r.id,
+        seq: r.wa ? 'bench_wa' : 'bench',
+        person: `email:p${r.i}-${r.id.slice(0, 6)}@bench.test`,
+        vars: { name: `Person ${r.i}`, email: `p${r.i}@bench.test`, phone: `+7916${String(1_000_000 + r.i).slice(-7)}`, form: 'default', formTitle: 'Bench', fields: {}, optIn: { email: true, whatsapp: true } },
+      })),
+    );
     await db.db.execute(sql`insert into followup_enrolments (id, sequence_key, person_key, dedupe_key, vars)
-      select (x->>'id')::uuid, 'bench', x->>'person', 'bench:' || (x->>'person'), x->'vars' from jsonb_array_elements(${enrolments}::jsonb) x`);
-    const steps = JSON.stringify(rows.map((r) => ({ id: r.id, due: r.due })));
+      select (x->>'id')::uuid, x->>'seq', x->>'person', (x->>'seq') || ':' || (x->>'person'), x->'vars' from jsonb_array_elements(${enrolments}::jsonb) x`);
+    const steps = JSON.stringify(rows.map((r) => ({ id: r.id, due: r.due, kind: r.wa ? 'whatsapp' : 'email' })));
     await db.db.execute(sql`insert into followup_steps (enrolment_id, step_index, kind, due_at)
-      select (x->>'id')::uuid, 0, 'email', (x->>'due')::timestamptz from jsonb_array_elements(${steps}::jsonb) x`);
+      select (x->>'id')::uuid, 0, x->>'kind', (x->>'due')::timestamptz from jsonb_array_elements(${steps}::jsonb) x`);
   }
 }
 
@@ -85,33 +102,41 @@ async function main(): Promise<void> {
   const { db, drop, kind } = await openBenchDb();
   const catcher = await startSmtpCatcher({ keep: N * 2 + 10 });
   const email = createSmtpChannel({ url: catcher.url, from: 'Bench <bench@bench.test>', ignoreTLS: true, ratePerSecond: 10_000, maxConnections: 5 });
-  const fu = createFollowups({ db: db.db, config, account: 'default', channels: { email }, pipelines: async () => undefined, consume: false, options: { batchSize: 100, concurrency: 16, pollMs: 50 } });
-  console.log(`followups bench: ${kind}, ${N} enrolments, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  // The emulator's own limit (Meta's default 80/s) is above ours, so a 130429 here would mean our limiter failed.
+  const emulator = await startWhatsAppEmulator({ statusDelaysMs: { read: false } });
+  const whatsapp = createWhatsAppChannel({ apiUrl: emulator.url, graphVersion: 'v23.0', token: emulator.config.token, phoneNumberId: emulator.config.phoneNumberId, ratePerSecond: WA_RATE, db: db.db, account: 'default' });
+  const fu = createFollowups({ db: db.db, config, account: 'default', channels: { email, whatsapp }, pipelines: async () => undefined, consume: false, options: { batchSize: 100, concurrency: 16, pollMs: 50 } });
+  const sent = () => catcher.messages().length + emulator.control.messages().length;
+  console.log(`followups bench: ${kind}, ${N} enrolments (1 in ${WA_EVERY} WhatsApp at ≤ ${WA_RATE}/s), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   try {
     // (a) throughput
     await seed(db, N, () => new Date(Date.now() - 1000));
     const t0 = Date.now();
     fu.start();
-    while (catcher.messages().length < N) {
+    while (sent() < N) {
       await new Promise((r) => setTimeout(r, 1000));
     }
     const secs = (Date.now() - t0) / 1000;
-    console.log(`(a) throughput: ${N} email steps in ${secs.toFixed(1)} s → ${(N / secs).toFixed(0)} steps/s`);
+    console.log(`(a) throughput: ${N} steps (${catcher.messages().length} email, ${emulator.control.messages().length} WhatsApp) in ${secs.toFixed(1)} s → ${(N / secs).toFixed(0)} steps/s`);
     // (b) lag at RATE due steps per second
     const M = RATE * LAG_SECONDS;
     await db.db.execute(sql`delete from followup_steps`);
     await db.db.execute(sql`delete from followup_enrolments`);
     catcher.clear();
+    const waBefore = emulator.control.messages().length;
     const start = Date.now() + 2000;
     await seed(db, M, (i) => new Date(start + (i * 1000) / RATE));
-    while (catcher.messages().length < M) await new Promise((r) => setTimeout(r, 100));
+    while (catcher.messages().length + emulator.control.messages().length - waBefore < M) await new Promise((r) => setTimeout(r, 100));
     const res = await db.db.execute(sql`select extract(epoch from (sending_at - due_at)) * 1000 as lag from followup_steps where status = 'sent'`);
     const lags = (res as unknown as { rows: { lag: number | string }[] }).rows.map((r) => Number(r.lag)).sort((a, b) => a - b);
     console.log(`(b) lag at ${RATE} due steps/s over ${LAG_SECONDS} s (${lags.length} steps): p50 ${pct(lags, 50).toFixed(0)} ms, p99 ${pct(lags, 99).toFixed(0)} ms, max ${(lags.at(-1) ?? NaN).toFixed(0)} ms (target p99 < 5000 ms)`);
+    const refused = emulator.control.arrivals().filter((a) => a.status !== 200).length;
+    console.log(`WhatsApp: at most ${emulator.control.maxPerSecond()} sends in any one-second window (limit ${WA_RATE}/s), ${refused} refused by the emulator`);
   } finally {
     await fu.stop();
     email.close();
     await catcher.close();
+    await emulator.close();
     await drop();
   }
 }
