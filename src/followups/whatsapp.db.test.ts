@@ -6,6 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { and, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_ADMIN as ADMIN, startSandbox, until, type Sandbox } from '../../test/sandbox.js';
 import { followupEnrolments, followupSteps } from '../db/index.js';
@@ -113,5 +114,43 @@ describe('WhatsApp follow-ups in the sandbox', { timeout: 300_000 }, () => {
     ]);
     const messages = (await (await fetch(`${base}/api/admin/messages`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { whatsapp: { template?: { name: string } }[] };
     expect(messages.whatsapp.map((m) => m.template?.name)).toContain('lead_welcome');
+  });
+
+  it('131026 (undeliverable) ends WhatsApp for the number; 130429 (throughput) is retried later and sent once', async () => {
+    const { server, base } = await sandbox();
+    const wa = server.whatsapp.emulator();
+    if (!wa) throw new Error('no WhatsApp emulator in the sandbox');
+    const post = async (body: object) => {
+      const res = await fetch(`${base}/api/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const enrolmentOf = (leadId: string) =>
+      until(async () => (await server.db.db.select().from(followupEnrolments).where(and(eq(followupEnrolments.leadId, leadId), eq(followupEnrolments.sequenceKey, 'hello'))))[0], 'the enrolment');
+    const stepsOf = (id: string) => server.db.db.select().from(followupSteps).where(eq(followupSteps.enrolmentId, id)).orderBy(followupSteps.stepIndex);
+
+    // The emulator accepts a message to a number ending 0026, then reports it failed with 131026 by webhook.
+    const lost = await enrolmentOf(await post({ name: 'Пётр Сидоров', phone: '+79160000026', consent: true }));
+    await until(async () => (await stepsOf(lost.id)).find((s) => s.stepIndex === 0 && s.status === 'failed'), 'the 131026 status on the step');
+    expect((await stepsOf(lost.id))[0]).toMatchObject({ reason: 'undeliverable' });
+    // An hour later the reminder is not tried: WhatsApp has ended for this number, so the enrolment exits.
+    await server.db.db.update(followupSteps).set({ dueAt: new Date() }).where(and(eq(followupSteps.enrolmentId, lost.id), eq(followupSteps.status, 'scheduled')));
+    server.followups.wake();
+    const ended = await until(async () => {
+      const [row] = await server.db.db.select().from(followupEnrolments).where(eq(followupEnrolments.id, lost.id));
+      return row?.status === 'exited' ? row : undefined;
+    }, 'the enrolment to exit');
+    expect(ended.exitReason).toBe('undeliverable');
+    expect(wa.control.messages().filter((m) => m.waId === '79160000026')).toHaveLength(1);
+
+    // Throughput reached (130429) on the first try: the step is rescheduled, then sent exactly once.
+    wa.control.failNext(1, { status: 400, code: 130429, message: 'Rate limit hit' });
+    const throttled = await enrolmentOf(await post({ name: 'Ольга Белова', phone: '+79165550001', consent: true }));
+    const retry = await until(async () => (await stepsOf(throttled.id)).find((s) => s.stepIndex === 0 && s.status === 'scheduled' && s.attempts === 1), 'the retry to be scheduled');
+    expect(retry.dueAt.getTime()).toBeGreaterThan(Date.now());
+    await server.db.db.update(followupSteps).set({ dueAt: new Date() }).where(eq(followupSteps.id, retry.id));
+    server.followups.wake();
+    await until(async () => (await stepsOf(throttled.id)).find((s) => s.stepIndex === 0 && ['sent', 'delivered', 'read'].includes(s.status)), 'the retried send');
+    expect(wa.control.messages().filter((m) => m.waId === '79165550001' && m.type === 'template')).toHaveLength(1);
   });
 });
