@@ -2,8 +2,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/index.js';
-import { createInboxWriter } from './inbox-writer.js';
-import { createWebhookProcessor, type WebhookProcessor } from './processor.js';
+import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
+import { openWebhookJournal, type WebhookJournal } from './journal.js';
+import { createWebhookProcessor, type ProcessorDeps, type WebhookProcessor } from './processor.js';
 import { reconcileOnce, type ReconcileResult } from './reconcile.js';
 import { webhookRoutes } from './routes.js';
 import type { DealFieldMap, WebhookLogger, WebhookSource } from './types.js';
@@ -18,12 +19,28 @@ export interface WebhookSyncDeps {
   batchSize?: number;
   pollMs?: number;
   bodyLimit?: number;
+  /** The database is embedded PGlite (one session, on this event loop): the processor yields to acks. */
+  embedded?: boolean;
+  /** Journal received webhooks in this directory and ack from it (journal.ts); without it acks wait for the insert. */
+  journalDir?: string;
+}
+
+/**
+ * How the processor shares the machine with the receiver. PGlite runs every statement on this event loop and in
+ * one session: batches wait for queued inserts and, while webhooks arrive, use at most a share of the time.
+ * PostgreSQL does its work in its own processes: four batches overlap, at full speed.
+ */
+export function processorSharing(writer: InboxWriter, embedded: boolean): Pick<ProcessorDeps, 'busy' | 'underLoad' | 'concurrency' | 'maxBatchMs'> {
+  if (!embedded) return { concurrency: 4, maxBatchMs: 100 };
+  return { busy: () => writer.pending() > 0, underLoad: () => performance.now() - writer.lastWriteAt() < 250 };
 }
 
 export interface WebhookSync {
   /** For AppDeps.extraRoutes. */
   routes: (ctx: { metrics?: Registry }) => FastifyPluginAsync;
   processor: WebhookProcessor;
+  /** The receive journal (with `journalDir`): close it after the HTTP server, before the database. */
+  journal?: WebhookJournal;
   reconcile: () => Promise<ReconcileResult>;
 }
 
@@ -31,20 +48,24 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
   const writer = createInboxWriter(deps.db);
   const processor = createWebhookProcessor({
     db: deps.db,
-    busy: () => writer.pending() > 0,
-    underLoad: () => performance.now() - writer.lastWriteAt() < 250,
+    ...processorSharing(writer, deps.embedded ?? true),
     ...(deps.fieldMap ? { fieldMap: deps.fieldMap } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
     ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
   });
+  const journal = deps.journalDir
+    ? openWebhookJournal({ dir: deps.journalDir, writer, onStored: () => processor.wake(), ...(deps.logger ? { logger: deps.logger } : {}) })
+    : undefined;
   return {
     processor,
+    ...(journal ? { journal } : {}),
     routes: (ctx) =>
       webhookRoutes({
         db: deps.db,
         source: deps.source,
         writer,
+        ...(journal ? { journal } : {}),
         onStored: () => processor.wake(),
         ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),
