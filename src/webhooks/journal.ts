@@ -36,6 +36,11 @@ export interface JournalDeps {
   maxBytes?: number;
   /** Wait before retrying a failed store (default 1 s). */
   retryMs?: number;
+  /**
+   * Deliveries per insert (default 20). On PGlite every insert runs on this thread and holds it: small inserts, with
+   * the event loop let through between them, keep acks from waiting behind the store.
+   */
+  storeBatch?: number;
 }
 
 /** One line of the journal file. */
@@ -90,6 +95,11 @@ export function openWebhookJournal(deps: JournalDeps): WebhookJournal {
   const checkpointPath = join(deps.dir, CHECKPOINT);
   const maxBytes = deps.maxBytes ?? 8 * 1024 * 1024;
   const retryMs = deps.retryMs ?? 1000;
+  const storeBatch = Math.max(1, deps.storeBatch ?? 20);
+  // While deliveries arrive, storing takes at most a fifth of the time (the journal absorbs the burst; on PGlite
+  // each insert holds the thread the acks need). Full speed once no delivery came for 250 ms.
+  let lastAppendAt = 0;
+  const STORE_SHARE = 0.2;
   let checkpoint = 0;
   try {
     checkpoint = Number(readFileSync(checkpointPath, 'utf8')) || 0;
@@ -185,7 +195,10 @@ export function openWebhookJournal(deps: JournalDeps): WebhookJournal {
     if (storing) return;
     storing = true;
     while (toStore.length > 0 && !closed) {
-      const batch = toStore.slice(0, 200);
+      // Let waiting requests (acks) run before each insert.
+      await new Promise<void>((r) => setImmediate(r));
+      const batch = toStore.slice(0, storeBatch);
+      const started = performance.now();
       try {
         const ids = await Promise.all(batch.map((e) => deps.writer.write(e.row)));
         toStore = toStore.slice(batch.length);
@@ -193,6 +206,10 @@ export function openWebhookJournal(deps: JournalDeps): WebhookJournal {
         saveCheckpoint(stored);
         for (const id of ids) if (id > 0) deps.onStored?.(id);
         failures = 0;
+        if (performance.now() - lastAppendAt < 250) {
+          const pause = Math.min(1000, (performance.now() - started) * (1 / STORE_SHARE - 1));
+          await new Promise((r) => setTimeout(r, pause));
+        }
       } catch (err) {
         // The database is down or refusing: the deliveries stay journaled (acked, on disk) and are tried again.
         deps.logger?.warn({ err, deliveries: batch.length }, 'webhook journal: storing failed; retrying');
@@ -224,6 +241,7 @@ export function openWebhookJournal(deps: JournalDeps): WebhookJournal {
   return {
     append(row) {
       if (closed) return Promise.reject(new Error('webhook journal is closed'));
+      lastAppendAt = performance.now();
       const { journalKey: _k, receivedAt: _t, ...d } = row;
       const entry: Line = { k: randomUUID(), t: (row.receivedAt ?? new Date()).getTime(), d };
       const line = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
