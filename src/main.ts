@@ -139,7 +139,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       webhookUrl: await getWebhookUrl(db.db, config),
       fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
       logger: logger.child({ module: 'webhooks' }),
+      embedded: db.kind === 'pglite',
+      // Acks from a local journal, not the database (docs/webhooks.md): always with PGlite (its data directory is
+      // locked to this process); on PostgreSQL with LEADBRIDGE_WEBHOOK_JOURNAL=on and one data directory per instance.
+      ...(db.kind === 'pglite' || (opts.env ?? process.env).LEADBRIDGE_WEBHOOK_JOURNAL === 'on' ? { journalDir: config.dataDir } : {}),
     });
+    const journal = webhooks.journal;
+    if (journal) closers.unshift(() => journal.close());
     closers.unshift(() => webhooks.processor.stop());
     // Capture: widget.js + public form definitions, the /l/* landing pages, Tilda/generic/Google Ads/Meta hooks.
     const capture = createCapture({ config, logger: logger.child({ module: 'capture' }) });

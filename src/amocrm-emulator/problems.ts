@@ -40,6 +40,11 @@ export function validationFailed(entries: ValidationErrorEntry[]): EmuHttpError 
   });
 }
 
+/** amoCRM's second 400 shape (php#88): messages keyed by entity id, no `validation-errors`. */
+export function invalidRequestBody(errors: Record<string, string>): EmuHttpError {
+  return new EmuHttpError(400, { errors, title: 'Bad Request', type: 'https://httpstatus.es/400', status: 400, detail: 'Invalid request body' });
+}
+
 export const emptyRequest = (): EmuHttpError => fail(400, 'Request data can not be empty');
 export const tooMany = (limit = 250): EmuHttpError => fail(422, `Limit ${limit} per page`);
 

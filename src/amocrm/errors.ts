@@ -83,7 +83,10 @@ export interface ValidationErrors {
   errors: { code: string; path: string; detail: string }[];
 }
 
-/** 400: the batch was rejected as a whole; `validationErrors` lists the failing items by request_id. */
+/**
+ * 400: the batch was rejected as a whole; `validationErrors` lists the failing items by request_id. amoCRM has a
+ * second 400 shape ("Invalid request body": `errors` keyed by entity id, no `validation-errors`): `entityErrors`.
+ */
 export class AmoValidationError extends AmoApiError {
   constructor(...[status, problem, headers, message, options]: ApiErrorArgs) {
     super(status, problem, headers, message, { ...options, code: 'VALIDATION' });
@@ -94,6 +97,12 @@ export class AmoValidationError extends AmoApiError {
       requestId: String(e.request_id),
       errors: (e.errors ?? []).map((x) => ({ code: x.code, path: x.path, detail: x.detail })),
     }));
+  }
+  /** The second shape: `[{ entityId: '11062353', message: 'Loss reason can be specified only for lost lead' }]`. */
+  get entityErrors(): { entityId: string; message: string }[] {
+    const e = this.problem?.errors;
+    if (!e || typeof e !== 'object' || Array.isArray(e)) return [];
+    return Object.entries(e).map(([entityId, m]) => ({ entityId, message: typeof m === 'string' ? m : JSON.stringify(m) }));
   }
 }
 
@@ -244,6 +253,11 @@ function describe(status: number, problem: AmoProblem | undefined, isHtml: boole
   // A 404 detail echoes the URL ("Cannot GET https://…?query=79121234567"): drop query strings, they may hold personal data.
   if (problem?.detail) parts.push(String(problem.detail).replace(/\?[^\s"']*/g, '?…'));
   if (problem?.hint) parts.push(`hint: ${problem.hint}`);
+  // The second 400 shape says what is wrong only in `errors` (entity id → message): ids, never personal data.
+  if (problem?.errors && typeof problem.errors === 'object' && !Array.isArray(problem.errors)) {
+    const list = Object.entries(problem.errors).slice(0, 5).map(([id, m]) => `${id}: ${typeof m === 'string' ? m : JSON.stringify(m)}`);
+    if (list.length) parts.push(list.join('; '));
+  }
   if (!problem && isHtml) parts.push('(HTML body)');
   return parts.join(': ');
 }

@@ -45,6 +45,11 @@ export interface AmoProblem {
   retry_after?: number; // 429 (Kommo variant)
   trace_id?: string;
   'validation-errors'?: ValidationErrorEntry[];
+  /**
+   * amoCRM's second 400 shape ("Invalid request body"): messages keyed by entity id, e.g.
+   * `{"errors":{"11062353":"Loss reason can be specified only for lost lead"}}`, and no `validation-errors`.
+   */
+  errors?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------- OAuth

@@ -12,7 +12,8 @@ export type CaptureErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'WIDGET_NOT_BUILT'
-  | 'UPSTREAM_FAILED';
+  | 'UPSTREAM_FAILED'
+  | 'TOO_DEEP';
 
 export class CaptureError extends Error {
   constructor(

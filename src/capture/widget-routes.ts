@@ -42,7 +42,23 @@ export function bodyObject(body: unknown): Record<string, unknown> {
   }
   if (b === undefined || b === null) return {};
   if (typeof b !== 'object' || Array.isArray(b)) throw new CaptureError('MALFORMED_BODY', 400, 'the body must be a JSON object or a form');
+  if (tooDeep(b, BODY_MAX_DEPTH)) throw new CaptureError('TOO_DEEP', 422, `the body is nested deeper than ${BODY_MAX_DEPTH} levels`);
   return b as Record<string, unknown>;
+}
+
+/** No form or builder nests deeper; the adapters (hashing, JSON.stringify of values) recurse over the body. */
+const BODY_MAX_DEPTH = 32;
+
+/** Iterative (a hostile body must not overflow the stack while being measured). */
+function tooDeep(root: object, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const x of Object.values(v as Record<string, unknown>)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return false;
 }
 
 function consentGiven(v: unknown): boolean {

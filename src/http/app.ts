@@ -17,6 +17,7 @@ import { createAdminGuard, createTokenGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
 import { clientErrorHandler, errorHandler, HttpProblem, notFoundHandler, problemOnSend } from './problem.js';
+import { corsAllowed, securityHeaders } from './security.js';
 
 export type AdminGuard = ReturnType<typeof createAdminGuard>;
 
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', String(req.id));
   });
   app.addHook('onSend', problemOnSend);
+  app.addHook('onSend', securityHeaders(config.publicUrl));
   if (deps.logger) {
     // The route pattern, not the URL: paths can carry secrets (webhook URLs) and queries personal data.
     app.addHook('onResponse', async (req, reply) => {
@@ -102,7 +104,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Nested keys (extra[direction]=…, consent[given]=on) the way PHP/landing builders send them.
     parser: (body: string) => qs.parse(body, { depth: 5, arrayLimit: 100, parameterLimit: 500 }),
   });
-  await app.register(cors, { origin: corsOrigin(config.cors.origins), methods: ['GET', 'POST', 'OPTIONS'] });
+  // Cross-origin only where it is meant to be (intake, widget, forms): never admin, dashboard or analytics.
+  const origin = corsOrigin(config.cors.origins);
+  await app.register(cors, {
+    delegator: (req, cb) => cb(null, { origin: corsAllowed(req.method ?? 'GET', req.url ?? '') ? origin : false, methods: ['GET', 'POST', 'OPTIONS'] }),
+  });
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_req, ctx) =>
@@ -120,7 +126,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Its own CSP (with the hashes of its inline scripts), never framed, and no upgrade-insecure-requests (which
+    // would break /docs on a plain-HTTP localhost).
+    staticCSP: true,
+    transformStaticCSP: (h: string) => h.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   const forms: Record<string, { honeypot: string; extraFields: string[] }> = {};
   for (const [key, f] of Object.entries(config.forms)) {

@@ -42,12 +42,12 @@ afterAll(async () => {
 });
 
 /** A raw HTTP exchange (so Node's own parser limits apply, which inject() skips). */
-function raw(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
+function raw(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -88,6 +88,9 @@ describe('problem+json for every error', () => {
     const res = await raw('/health', { 'x-big': 'x'.repeat(20_000) });
     expect(res.status).toBe(431);
     expect(isProblem(res)).toMatchObject({ code: 'HEADERS_TOO_LARGE', status: 431 });
+    // The security headers too (written by clientErrorHandler, no Fastify hook runs).
+    expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
+    expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
   });
 
   it('a URL too long → 4xx problem+json', async () => {

@@ -3,6 +3,7 @@
 // is answered as-is, so domains can throw their own error classes without importing http/.
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { API_CSP } from './security.js';
 
 export interface ProblemFieldError {
   field: string;
@@ -181,7 +182,8 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   const body = JSON.stringify(problem(status, code, crypto.randomUUID(), { detail: TITLES[status] ?? 'the request could not be read' }));
   socket.end(
     `HTTP/1.1 ${status} ${TITLES[status] ?? 'Bad Request'}\r\nConnection: close\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n` +
+      `Content-Security-Policy: ${API_CSP}\r\nReferrer-Policy: no-referrer\r\n\r\n${body}`,
   );
 }
 

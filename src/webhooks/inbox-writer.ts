@@ -6,7 +6,10 @@ import { deliveryValues, type NewDelivery } from './inbox.js';
 import type { Tx } from './tx.js';
 
 export interface InboxWriter {
-  /** Resolves with the delivery id once the row is committed. */
+  /**
+   * Resolves with the delivery id once the row is committed; with 0 when a row with the same `journalKey` was
+   * already stored (a journal entry replayed after a crash: it is stored once).
+   */
   write(d: NewDelivery): Promise<number>;
   /** Rows waiting or being written (the processor yields to them). */
   pending(): number;
@@ -28,16 +31,24 @@ export function createInboxWriter(db: Tx, opts: { maxBatch?: number } = {}): Inb
   let last = 0;
 
   async function insertAll(batch: Waiting[]): Promise<void> {
+    // Rows without a journal key (NULL) never conflict.
     const rows = await db
       .insert(webhookDeliveries)
       .values(batch.map(({ row }) => deliveryValues(row)))
-      .returning({ id: webhookDeliveries.id });
-    // PostgreSQL returns the rows of an INSERT … VALUES in the order given.
-    batch.forEach((w, i) => {
+      .onConflictDoNothing({ target: webhookDeliveries.journalKey })
+      .returning({ id: webhookDeliveries.id, journalKey: webhookDeliveries.journalKey });
+    // PostgreSQL returns the rows of an INSERT … VALUES in the order given, minus the skipped ones (a journal key
+    // stored before: only a row with a key can be skipped).
+    let i = 0;
+    for (const w of batch) {
       const r = rows[i];
-      if (r) w.resolve(r.id);
+      const key = w.row.journalKey ?? null;
+      if (r && (key === null || r.journalKey === key)) {
+        i++;
+        w.resolve(r.id);
+      } else if (key !== null) w.resolve(0);
       else w.reject(new Error('webhook delivery insert returned no row'));
-    });
+    }
   }
 
   async function pump(): Promise<void> {

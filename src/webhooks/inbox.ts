@@ -13,6 +13,10 @@ export interface NewDelivery {
   errorCode?: string | null;
   error?: string | null;
   eventCount?: number | null;
+  /** When it was received (default: the insert's now()); a journaled delivery keeps its receipt time. */
+  receivedAt?: Date;
+  /** Its receive-journal entry (journal.ts): a second insert with the same key is skipped. */
+  journalKey?: string | null;
 }
 
 export const hashBody = (body: string): string => createHash('sha256').update(body, 'utf8').digest('hex');
@@ -29,6 +33,8 @@ export function deliveryValues(d: NewDelivery) {
     errorCode: d.errorCode ?? null,
     error: d.error ?? null,
     eventCount: d.eventCount ?? null,
+    journalKey: d.journalKey ?? null,
+    ...(d.receivedAt ? { receivedAt: d.receivedAt } : {}),
   };
 }
 

@@ -32,6 +32,11 @@ export interface ProcessorDeps {
   loadShare?: number;
   /** Poll interval when idle (default 1000 ms). */
   pollMs?: number;
+  /**
+   * Batches in flight at once (default 1). On PostgreSQL several transactions overlap their round trips (claims
+   * skip each other's locked rows); on PGlite (one session) more than 1 gains nothing.
+   */
+  concurrency?: number;
   /** Called after each committed batch with counts (metrics). */
   onBatch?: (stats: BatchStats) => void;
 }
@@ -63,8 +68,8 @@ export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
   let lastBatchMs = 0;
   const pollMs = deps.pollMs ?? 1000;
   let running = false;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
+  let loop: Promise<unknown> | undefined;
+  const wakers = new Set<() => void>();
   let woken = false;
   let current: Promise<number> | undefined;
 
@@ -121,17 +126,19 @@ export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
     return stats.deliveries;
   }
 
-  /** One batch at a time per process (the loop and drain() share it). */
-  function batch(): Promise<number> {
+  const lanes = Math.max(1, Math.floor(deps.concurrency ?? 1));
+  /** Lane 0 and drain() share one batch at a time; further lanes (concurrency > 1) run their own. */
+  function batch(lane = 0): Promise<number> {
+    if (lane > 0) return runBatch();
     current ??= runBatch().finally(() => (current = undefined));
     return current;
   }
 
-  async function run(): Promise<void> {
+  async function run(lane: number): Promise<void> {
     while (running) {
       let n = 0;
       try {
-        n = await batch();
+        n = await batch(lane);
       } catch (err) {
         deps.logger?.error({ err }, 'webhook processor error');
       }
@@ -147,13 +154,14 @@ export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
         continue;
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
-        wakeUp = () => {
+        const done = (): void => {
           clearTimeout(t);
+          wakers.delete(done);
           resolve();
         };
+        const t = setTimeout(done, pollMs);
+        wakers.add(done);
       });
-      wakeUp = undefined;
       woken = false;
     }
   }
@@ -162,17 +170,17 @@ export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
     start() {
       if (running) return;
       running = true;
-      loop = run();
+      loop = Promise.all(Array.from({ length: lanes }, (_, lane) => run(lane)));
     },
     async stop() {
       running = false;
-      wakeUp?.();
+      for (const w of [...wakers]) w();
       await loop;
       await current;
     },
     wake() {
       woken = true;
-      wakeUp?.();
+      for (const w of [...wakers]) w();
     },
     async drain() {
       let total = 0;

@@ -8,6 +8,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { parseWebhook, WebhookParseError, type ParsedWebhook } from '../amocrm/webhooks/index.js';
 import type { Database } from '../db/index.js';
 import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
+import type { WebhookJournal } from './journal.js';
 import { outOfRange } from './ranges.js';
 import { secretFrom, secretMatches } from './secret.js';
 import type { WebhookLogger, WebhookSource } from './types.js';
@@ -17,6 +18,11 @@ export interface WebhookRouteDeps {
   source: Pick<WebhookSource, 'webhookSecret' | 'account'>;
   /** Shared group-commit writer (the processor yields to it); one is made when omitted. */
   writer?: InboxWriter;
+  /**
+   * Acknowledge once the delivery is in this journal (a local file, fsynced), not the database: the journal
+   * stores it in the database afterwards. Without one, the ack waits for the database insert.
+   */
+  journal?: WebhookJournal;
   /** Called after a delivery is stored (wakes the processor). */
   onStored?: (deliveryId: number) => void;
   metrics?: Registry;
@@ -148,12 +154,19 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
         deps.logger?.warn({ err }, 'connected account unknown; webhook account not checked');
       }
       const mismatch = accountMismatch(parsed.account, connected);
-      const base = { contentType, body, accountId: parsed.account.id ?? null, subdomain: parsed.account.subdomain ?? null, eventCount: parsed.events.length };
+      // PostgreSQL text cannot hold U+0000 (a raw NUL byte in an otherwise parsable body): kept as U+FFFD.
+      const storable = body.includes('\u0000') ? body.replaceAll('\u0000', '\uFFFD') : body;
+      const base = { contentType, body: storable, accountId: parsed.account.id ?? null, subdomain: parsed.account.subdomain ?? null, eventCount: parsed.events.length };
       if (mismatch) {
         const id = await writer.write({ ...base, status: 'rejected', errorCode: 'ACCOUNT_MISMATCH', error: mismatch });
         deps.logger?.warn({ deliveryId: id, accountId: parsed.account.id }, 'amoCRM webhook from another account rejected');
         done('rejected');
         return sendProblem(reply, req, 403, 'ACCOUNT_MISMATCH', mismatch);
+      }
+      if (deps.journal) {
+        await deps.journal.append({ ...base, status: 'pending' });
+        done('accepted');
+        return reply.code(200).send({ status: 'accepted', events: parsed.events.length });
       }
       const id = await writer.write({ ...base, status: 'pending' });
       deps.onStored?.(id);

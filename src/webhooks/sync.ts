@@ -2,8 +2,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/index.js';
-import { createInboxWriter } from './inbox-writer.js';
-import { createWebhookProcessor, type WebhookProcessor } from './processor.js';
+import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
+import { openWebhookJournal, type WebhookJournal } from './journal.js';
+import { createWebhookProcessor, type ProcessorDeps, type WebhookProcessor } from './processor.js';
 import { reconcileOnce, type ReconcileResult } from './reconcile.js';
 import { webhookRoutes } from './routes.js';
 import type { DealFieldMap, WebhookLogger, WebhookSource } from './types.js';
@@ -18,12 +19,34 @@ export interface WebhookSyncDeps {
   batchSize?: number;
   pollMs?: number;
   bodyLimit?: number;
+  /** The database is embedded PGlite (one session, on this event loop): the processor yields to acks. */
+  embedded?: boolean;
+  /** Journal received webhooks in this directory and ack from it (journal.ts); without it acks wait for the insert. */
+  journalDir?: string;
+}
+
+/**
+ * How the processor shares the machine with the receiver. Acks and batches share this process's one thread (on
+ * PGlite every SQL statement too): while webhooks arrive, batches use at most a fifth of the time in all, so acks
+ * keep their CPU on a small machine; a backlog is worked off at full speed once the burst ends (amoCRM only needs
+ * the ack within 2 s). PGlite (one session): batches also wait for queued inserts. PostgreSQL: two batches overlap
+ * their round trips (claims skip each other's locked rows), each at half that share.
+ */
+export function processorSharing(
+  writer: InboxWriter,
+  embedded: boolean,
+): Pick<ProcessorDeps, 'busy' | 'underLoad' | 'loadShare' | 'concurrency' | 'maxBatchMs'> {
+  const underLoad = (): boolean => performance.now() - writer.lastWriteAt() < 250;
+  if (!embedded) return { concurrency: 2, maxBatchMs: 100, underLoad, loadShare: 0.1 };
+  return { busy: () => writer.pending() > 0, underLoad };
 }
 
 export interface WebhookSync {
   /** For AppDeps.extraRoutes. */
   routes: (ctx: { metrics?: Registry }) => FastifyPluginAsync;
   processor: WebhookProcessor;
+  /** The receive journal (with `journalDir`): close it after the HTTP server, before the database. */
+  journal?: WebhookJournal;
   reconcile: () => Promise<ReconcileResult>;
 }
 
@@ -31,20 +54,24 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
   const writer = createInboxWriter(deps.db);
   const processor = createWebhookProcessor({
     db: deps.db,
-    busy: () => writer.pending() > 0,
-    underLoad: () => performance.now() - writer.lastWriteAt() < 250,
+    ...processorSharing(writer, deps.embedded ?? true),
     ...(deps.fieldMap ? { fieldMap: deps.fieldMap } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
     ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
   });
+  const journal = deps.journalDir
+    ? openWebhookJournal({ dir: deps.journalDir, writer, onStored: () => processor.wake(), ...(deps.logger ? { logger: deps.logger } : {}) })
+    : undefined;
   return {
     processor,
+    ...(journal ? { journal } : {}),
     routes: (ctx) =>
       webhookRoutes({
         db: deps.db,
         source: deps.source,
         writer,
+        ...(journal ? { journal } : {}),
         onStored: () => processor.wake(),
         ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),

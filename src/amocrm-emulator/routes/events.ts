@@ -44,6 +44,13 @@ export function eventRoutes(ctx: EmuCtx) {
       const b = baseUrl(req);
       return sendPage(req, reply, 'events', all, { maxLimit: 100, defaultLimit: 100, render: (e) => ({ ...e, _links: { self: { href: `${b}/api/v4/events/${e.id}` } } }) });
     });
+    // GET /api/v4/events/types: the event types as a list ({key, type, lang}; RU docs crm-platform-events-and-notes).
+    app.get('/api/v4/events/types', async (req, reply) => {
+      const seen = new Set(ctx.store.events.map((e) => e.type));
+      const keys = [...new Set([...Object.keys(EVENT_TYPE_NAMES), ...seen])];
+      const events_types = keys.map((key, i) => ({ key, type: i + 1, lang: EVENT_TYPE_NAMES[key] ?? key }));
+      return sendHal(reply, { _links: { self: { href: `${baseUrl(req)}/api/v4/events/types` } }, _embedded: { events_types } });
+    });
     app.get('/api/v4/events/:id', async (req, reply) => {
       const e = ctx.store.events.find((x) => x.id === (req.params as { id: string }).id);
       if (!e) return sendNoContent(reply);
@@ -51,3 +58,27 @@ export function eventRoutes(ctx: EmuCtx) {
     });
   };
 }
+
+/** The event types the emulator writes, with amoCRM's Russian names. */
+const EVENT_TYPE_NAMES: Record<string, string> = {
+  lead_added: 'Новая сделка',
+  lead_deleted: 'Сделка удалена',
+  lead_restored: 'Сделка восстановлена',
+  lead_status_changed: 'Изменение этапа продажи',
+  name_field_changed: 'Изменение поля “Название”',
+  sale_field_changed: 'Изменение поля “Бюджет”',
+  entity_responsible_changed: 'Ответственный изменен',
+  entity_tag_added: 'Теги добавлены',
+  entity_tag_deleted: 'Теги убраны',
+  contact_added: 'Новый контакт',
+  contact_deleted: 'Контакт удален',
+  company_added: 'Новая компания',
+  task_added: 'Новая задача',
+  task_completed: 'Задача завершена',
+  task_result_added: 'Результат по задаче',
+  incoming_call: 'Входящий звонок',
+  outgoing_call: 'Исходящий звонок',
+  incoming_chat_message: 'Входящее сообщение',
+  outgoing_chat_message: 'Исходящее сообщение',
+  common_note_added: 'Новое примечание',
+};

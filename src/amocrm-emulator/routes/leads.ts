@@ -4,7 +4,7 @@ import type { ValidationErrorEntry } from '../../amocrm/types.js';
 import { actor, withList, type EmuCtx } from '../context.js';
 import { applyOrder, asList, inRange, link, parseIdParam, range, sendHal, sendNoContent, sendPage } from '../hal.js';
 import { checkLead, createLead, patchLead, type LeadPlan } from '../lead-write.js';
-import { fail } from '../problems.js';
+import { fail, invalidRequestBody } from '../problems.js';
 import { toLead } from '../serialize.js';
 import type { LeadRec } from '../state.js';
 import { batchItems, err, isInt, isObj, throwIfErrors } from '../validation.js';
@@ -101,6 +101,13 @@ export function leadRoutes(ctx: EmuCtx) {
         return { request_id: requestId, errors };
       });
       throwIfErrors(entries);
+      // After the validation: a loss reason on a lead that will not be lost is refused in the second 400 shape,
+      // keyed by the lead id (recorded real answer, php#88). `null` (sent back as read) is fine.
+      const lossErrors: Record<string, string> = {};
+      for (const { plan, rec } of plans) {
+        if (isInt(plan.item.loss_reason_id) && (plan.statusId ?? rec.status_id) !== 143) lossErrors[String(rec.id)] = 'Loss reason can be specified only for lost lead';
+      }
+      if (Object.keys(lossErrors).length) throw invalidRequestBody(lossErrors);
       const by = actor(req);
       return plans.map(({ plan, rec }, i) => ({ rec: patchLead(ctx, ctx.store.leads.get(rec.id) ?? rec, plan, by), requestId: items[i]?.requestId ?? String(i) }));
     };

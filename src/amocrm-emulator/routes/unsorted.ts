@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ValidationErrorEntry } from '../../amocrm/types.js';
 import { actor, type EmuCtx } from '../context.js';
-import { asList, baseUrl, link, sendHal, sendPage } from '../hal.js';
+import { asList, baseUrl, inRange, link, range, sendHal, sendPage } from '../hal.js';
 import { checkContact, checkLead, createContact, createLead, linkContactCompany, type ContactPlan, type LeadPlan } from '../lead-write.js';
 import { fail } from '../problems.js';
 import { firstStage, mainPipeline, nextId, unsortedStage, type UnsortedRec } from '../state.js';
@@ -107,6 +107,29 @@ export function unsortedRoutes(ctx: EmuCtx) {
       if (cats.length) all = all.filter((u) => cats.includes(u.category));
       if (f.pipeline_id !== undefined) all = all.filter((u) => u.pipeline_id === Number(f.pipeline_id));
       return sendPage(req, reply, 'unsorted', all, { totals: true, render: (u) => render(ctx, req, u) });
+    });
+
+    // GET /api/v4/leads/unsorted/summary (RU docs crm-platform-unsorted-api): totals by state and category, with
+    // filter[created_at][from|to], filter[pipeline_id], filter[uid].
+    app.get('/api/v4/leads/unsorted/summary', async (req, reply) => {
+      const q = req.query as Record<string, unknown>;
+      const f = isObj(q.filter) ? q.filter : {};
+      let all = [...ctx.store.unsorted.values()];
+      const uids = asList(f.uid);
+      if (uids.length) all = all.filter((u) => uids.includes(u.uid));
+      if (f.pipeline_id !== undefined) all = all.filter((u) => u.pipeline_id === Number(f.pipeline_id));
+      const r = range(f.created_at);
+      if (r) all = all.filter((u) => inRange(u.created_at, r));
+      const categories: Record<string, number> = { forms: 0, sip: 0, chats: 0, mail: 0 };
+      for (const u of all) categories[u.category] = (categories[u.category] ?? 0) + 1;
+      return sendHal(reply, {
+        total: all.length,
+        accepted: all.filter((u) => u.state === 'accepted').length,
+        declined: all.filter((u) => u.state === 'declined').length,
+        average_sort_time: 0,
+        categories,
+        _links: link(req, '/api/v4/leads/unsorted/summary'),
+      });
     });
 
     app.get('/api/v4/leads/unsorted/:uid', async (req, reply) => {

@@ -26,10 +26,16 @@ export const webhookDeliveries = pgTable(
     appliedCount: integer('applied_count'),
     attempts: integer('attempts').notNull().default(0),
     processedAt: timestamp('processed_at', { withTimezone: true }),
+    /**
+     * Key of the receive-journal entry this row was stored from (src/webhooks/journal.ts), null when stored
+     * directly: unique, so a journal entry replayed after a crash is stored at most once.
+     */
+    journalKey: text('journal_key'),
   },
   (t) => [
     index('webhook_deliveries_status_id_idx').on(t.status, t.id),
     index('webhook_deliveries_body_hash_idx').on(t.bodyHash),
+    uniqueIndex('webhook_deliveries_journal_key_idx').on(t.journalKey),
   ],
 );
 
