@@ -30,6 +30,17 @@ async function linkedLeadId(tx: Tx, amoLeadId: number): Promise<string | null> {
 const stageOf = (r: { pipelineId: number | null; statusId: number | null }) => ({ pipeline_id: r.pipelineId, status_id: r.statusId });
 
 export async function applyDealObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): Promise<ApplyDealResult> {
+  const r = await applyObservation(tx, o, ctx);
+  // A late stage placed in the past, or a change no other event names (amo_created_at learnt later): readers of
+  // the deal's facts (the analytics rollup) recompute it.
+  if ((r.historyChanged || r.changed) && r.events.length === 0) {
+    await insertDomainEvents(tx, [{ type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, at: o.at }]);
+    return { ...r, events: ['deal.history_changed'] };
+  }
+  return r;
+}
+
+async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): Promise<ApplyDealResult> {
   const [row] = await tx.select().from(amoDeals).where(eq(amoDeals.amoLeadId, o.amoLeadId)).for('update').limit(1);
   if (o.kind === 'delete') return applyDelete(tx, o, row);
 

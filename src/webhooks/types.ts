@@ -67,6 +67,7 @@ export type DomainEventType =
   | 'deal.lost'
   | 'deal.deleted'
   | 'deal.restored'
+  | 'deal.history_changed'
   | 'contact.changed'
   | 'contact.deleted';
 
