@@ -8,7 +8,7 @@ describe('MemoryRateLimitStore', () => {
     const slots: number[] = [];
     for (let i = 0; i < 50; i++) slots.push(await store.reserve('acc', interval, 1_000));
     expect(slots[0]).toBe(1_000);
-    expect(slots[1]).toBe(1_000 + interval);
+    expect(slots[1]).toBe(1_000 + Math.ceil(interval * 1.1)); // 10 % safety margin by default
     for (let i = 0; i < slots.length; i++) {
       const inWindow = slots.filter((s) => s >= slots[i]! && s < slots[i]! + 1000).length;
       expect(inWindow).toBeLessThanOrEqual(7);
@@ -16,7 +16,7 @@ describe('MemoryRateLimitStore', () => {
   });
 
   it('does not bank idle time (slot = max(next, now))', async () => {
-    const store = new MemoryRateLimitStore();
+    const store = new MemoryRateLimitStore({ safetyMargin: 0 });
     expect(await store.reserve('k', 100, 0)).toBe(0);
     expect(await store.reserve('k', 100, 10_000)).toBe(10_000);
     expect(await store.reserve('k', 100, 10_000)).toBe(10_100);
@@ -36,6 +36,7 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter({
       key: 'x',
       perSecond: 5,
+      store: new MemoryRateLimitStore({ safetyMargin: 0 }),
       now: () => now,
       sleep: async (ms) => {
         sleeps.push(ms);

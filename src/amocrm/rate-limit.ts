@@ -4,15 +4,26 @@
 
 export interface RateLimitStore {
   /** Atomically reserve the next send slot for `key`; returns epoch ms at which the caller may send. */
-  reserve(key: string, intervalMs: number, nowMs: number): Promise<number>;
+  reserve(key: string, intervalMs: number, nowMs: number, signal?: AbortSignal): Promise<number>;
 }
 
+/**
+ * In-process slots. Like the PostgreSQL store, slots are spaced `safetyMargin` (default 10 %) wider than
+ * 1000/perSecond: a request reaches amoCRM a little after its slot, and jitter must not put the first and the eighth
+ * request of a second into one window on amoCRM's side.
+ */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly next = new Map<string, number>();
+  private readonly margin: number;
+
+  constructor(opts: { safetyMargin?: number } = {}) {
+    this.margin = Math.max(0, opts.safetyMargin ?? 0.1);
+  }
 
   async reserve(key: string, intervalMs: number, nowMs: number): Promise<number> {
+    const interval = Math.ceil(intervalMs * (1 + this.margin) - 1e-9);
     const slot = Math.max(this.next.get(key) ?? 0, nowMs);
-    this.next.set(key, slot + intervalMs);
+    this.next.set(key, slot + interval);
     return slot;
   }
 }
@@ -50,9 +61,11 @@ export class RateLimiter {
   /** Wait for this caller's send slot. Returns how long it waited (ms). */
   async acquire(signal?: AbortSignal): Promise<number> {
     const now = this.now();
-    const slot = await this.store.reserve(this.key, this.intervalMs, now);
+    const slot = await this.store.reserve(this.key, this.intervalMs, now, signal);
     const wait = slot - now;
     if (wait > 0) await this.sleep(wait, signal);
+    // An abort during the wait (a store that paces itself may not see the signal) must not become a send.
+    if (signal?.aborted) throw signal.reason;
     return Math.max(0, wait);
   }
 }

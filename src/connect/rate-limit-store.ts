@@ -2,7 +2,7 @@
 // key. Reserving a slot is ONE atomic statement (upsert … greatest(next_slot, now) + interval … returning), so two
 // processes can never take the same slot; it works the same on PGlite (single session) and PostgreSQL.
 import { sql } from 'drizzle-orm';
-import type { RateLimitStore } from '../amocrm/index.js';
+import { defaultSleep, type RateLimitStore } from '../amocrm/index.js';
 import type { Database } from '../db/index.js';
 
 export interface PgRateLimitStoreOptions {
@@ -18,16 +18,25 @@ export interface PgRateLimitStoreOptions {
    * Default true; pass false when the caller's clock and sleep are fake (tests).
    */
   pace?: boolean;
-  /** How late (fraction of the interval) a wake-up may be before the slot is given up (default 0.5). */
-  lateTolerance?: number;
+  /**
+   * How late (ms) a wake-up may be before its slot is given up and a new one taken (default 60 % of the margin's
+   * share of a second: 60 ms with the 10 % margin). There is no cap on retakes, so the budget is a hard ceiling:
+   * slots are `interval` = 1000 × (1 + margin) / perSecond apart and every send leaves at most `maxLateMs` after its
+   * slot, so any perSecond + 1 consecutive sends span ≥ 1000 × (1 + margin) − maxLateMs (1,040 ms by default) —
+   * whatever the rate, and 40 ms are left for the requests' differing transit times.
+   */
+  maxLateMs?: number;
 }
 
-const MAX_RESLOTS = 3;
+/** A slot is asked for at most this far ahead of the statement's expected return. */
+const MAX_LEAD_MS = 200;
 
 export class PgRateLimitStore implements RateLimitStore {
   private readonly margin: number;
   private readonly pace: boolean;
-  private readonly tolerance: number;
+  private readonly maxLateMs: number;
+  /** Recent duration of the reservation statement (moving average). */
+  private latencyMs = 0;
 
   constructor(
     private readonly db: Pick<Database, 'execute'>,
@@ -35,22 +44,28 @@ export class PgRateLimitStore implements RateLimitStore {
   ) {
     this.margin = Math.max(0, opts.safetyMargin ?? 0.1);
     this.pace = opts.pace ?? true;
-    this.tolerance = Math.max(0, opts.lateTolerance ?? 0.5);
+    this.maxLateMs = Math.max(1, opts.maxLateMs ?? 600 * this.margin);
   }
 
   /**
    * Returns the epoch ms at which the caller may send. Without pacing: the reserved slot (≥ nowMs). With pacing:
    * the wait already happened here, so it returns `nowMs` (the caller sends at once).
    */
-  async reserve(key: string, intervalMs: number, nowMs: number): Promise<number> {
+  async reserve(key: string, intervalMs: number, nowMs: number, signal?: AbortSignal): Promise<number> {
     const interval = Math.max(0, Math.ceil(intervalMs * (1 + this.margin) - 1e-9));
     if (!this.pace) return this.take(key, interval, nowMs);
-    for (let reslots = 0; ; reslots++) {
-      const slot = await this.take(key, interval, Date.now());
+    for (;;) {
+      signal?.throwIfAborted();
+      // Ask for a slot no earlier than this statement is expected to return, so a slow database (PGlite busy) does
+      // not make every slot late on arrival.
+      const t0 = Date.now();
+      const slot = await this.take(key, interval, t0 + Math.min(MAX_LEAD_MS, Math.ceil(this.latencyMs)));
+      const took = Date.now() - t0;
+      this.latencyMs = this.latencyMs * 0.7 + took * 0.3;
       const wait = slot - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await defaultSleep(wait, signal);
       const late = Date.now() - slot;
-      if (late <= interval * this.tolerance || reslots >= MAX_RESLOTS) return nowMs;
+      if (late <= this.maxLateMs) return nowMs;
     }
   }
 

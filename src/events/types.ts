@@ -23,7 +23,7 @@ export interface DomainEvents {
   'deal.deleted': Record<string, never>;
   'deal.restored': Stage;
   /** A contact or company was added or changed in amoCRM. */
-  'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[] };
+  'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[]; phones?: string[]; emails?: string[] };
   'contact.deleted': { amo_contact_id: number; kind: string };
 }
 

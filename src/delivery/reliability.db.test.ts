@@ -1,0 +1,87 @@
+// Delivery guarantees that must hold on an amoCRM that is not kind: a search index that lags, unknown outcomes after
+// the deal (and its contact) were created, contacts a manager created a moment before the lead.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../http/index.js';
+import { startHarness, waitDelivered, type Harness } from './test-harness.js';
+
+const COMPLEX = '/api/v4/leads/complex';
+const dealsOf = (h: Harness, id: string) =>
+  h.emuState().leads.filter((l) => (l.custom_fields_values ?? []).some((f: any) => f.field_code === 'LEADBRIDGE_ID' && f.values.some((v: any) => v.value === id)));
+const contactsWithPhone = (h: Harness, digits: string) =>
+  h.emuState().contacts.filter((c) => (c.custom_fields_values ?? []).some((f: any) => f.field_code === 'PHONE' && f.values.some((v: any) => String(v.value).replace(/\D/g, '').endsWith(digits))));
+
+describe('unknown outcomes on a lagging, rate-limited amoCRM', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(buildApp, { amoTimeoutMs: 2000, delivery: { concurrency: 1 } });
+  });
+  afterEach(() => h.emu.control.clearFaults());
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('two leads, same phone, connection dropped after the deal: one deal each, one contact', async () => {
+    await h.delivery.stop();
+    h.emu.control.addFault({ method: 'POST', path: COMPLEX, when: 'after', drop: true });
+    const a = await h.submit({ form: 'site', name: 'Twin A', phone: '+7 916 555 10 01' });
+    const b = await h.submit({ form: 'site', name: 'Twin B', phone: '+7 916 555 10 01' });
+    h.delivery.start();
+    const views = await waitDelivered(h, [a.id, b.id]);
+    expect(dealsOf(h, a.id)).toHaveLength(1);
+    expect(dealsOf(h, b.id)).toHaveLength(1);
+    expect(contactsWithPhone(h, '9165551001')).toHaveLength(1);
+    expect(views[0]!.amo_contact_id).toBe(views[1]!.amo_contact_id);
+    expect(views[0]!.timeline.find((e: any) => e.type === 'delivered').detail).toMatchObject({ recovered: true });
+  });
+
+  it('a lead sent again after a timeout, while search has not caught up, is found by the scan: one deal', async () => {
+    h.emu.control.addFault({ method: 'POST', path: COMPLEX, when: 'after', delayMs: 2600 });
+    const { id } = await h.submit({ form: 'site', name: 'Slow', phone: '+7 916 555 10 02' });
+    const [view] = await waitDelivered(h, [id]);
+    expect(dealsOf(h, id)).toHaveLength(1);
+    expect(view!.amo_lead_id).toBe(dealsOf(h, id)[0].id);
+    // The lookup never used amoCRM's search (it lags 3 s here and would have missed the deal).
+    expect(h.emuState().calls.filter((c) => c.path === '/api/v4/leads' && c.method === 'GET').length).toBeGreaterThan(0);
+  });
+
+  it('an unknown outcome costs one lookup call (a batch scan), after which the lead is sent without looking again', async () => {
+    await h.delivery.stop();
+    const before = h.emuState().calls.filter((c) => c.path === '/api/v4/leads' && c.method === 'GET').length;
+    h.emu.control.addFault({ method: 'POST', path: COMPLEX, when: 'after', drop: true });
+    const x = await h.submit({ form: 'site', name: 'Lookup once', phone: '+7 916 555 10 03' });
+    h.delivery.start();
+    const [view] = await waitDelivered(h, [x.id]);
+    const lookups = h.emuState().calls.filter((c) => c.path === '/api/v4/leads' && c.method === 'GET').length - before;
+    expect(lookups).toBe(1);
+    expect(dealsOf(h, x.id)).toHaveLength(1);
+    expect(view!.timeline.filter((e: any) => e.type === 'claimed').length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the local contact index (search mode, the default)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(buildApp, { delivery: { contactLookup: 'search' } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('links contacts created in amoCRM a moment before the lead, without searching, while search lags', async () => {
+    // The import ran at start (empty account); these contacts are newer than it and not yet searchable.
+    const made = await h.amo.contacts.create(
+      Array.from({ length: 5 }, (_, i) => ({ name: `Manager's client ${i}`, custom_fields_values: [{ field_code: 'PHONE', values: [{ value: `8 (915) 777-00-0${i}`, enum_code: 'WORK' }] }] })),
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await h.submit({ form: 'site', name: `Client ${i}`, phone: `+7915777000${i}` })).id);
+    const fresh = (await h.submit({ form: 'site', name: 'New person', phone: '+79157770099' })).id;
+    const views = await waitDelivered(h, [...ids, fresh]);
+    views.slice(0, 5).forEach((v, i) => expect(v.amo_contact_id).toBe(made[i]!.id));
+    expect(made.map((m) => m.id)).not.toContain(views[5]!.amo_contact_id);
+    expect(contactsWithPhone(h, '9157770099')).toHaveLength(1);
+    for (let i = 0; i < 5; i++) expect(contactsWithPhone(h, `915777000${i}`)).toHaveLength(1);
+    // No per-contact search: the index is complete, a catch-up (filter by updated_at) brought it up to date.
+    const searches = h.emuState().calls.filter((c) => c.path === '/api/v4/contacts' && c.method === 'GET');
+    expect(searches.length).toBeLessThan(6); // a search per lead would be ≥ 6 on its own
+  });
+});
