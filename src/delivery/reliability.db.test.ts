@@ -2,6 +2,9 @@
 // the deal (and its contact) were created, contacts a manager created a moment before the lead.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../http/index.js';
+import { inArray } from 'drizzle-orm';
+import { leads } from '../db/index.js';
+import { planContacts } from './contacts.js';
 import { startHarness, waitDelivered, type Harness } from './test-harness.js';
 
 const COMPLEX = '/api/v4/leads/complex';
@@ -83,5 +86,48 @@ describe('the local contact index (search mode, the default)', () => {
     // No per-contact search: the index is complete, a catch-up (filter by updated_at) brought it up to date.
     const searches = h.emuState().calls.filter((c) => c.path === '/api/v4/contacts' && c.method === 'GET');
     expect(searches.length).toBeLessThan(6); // a search per lead would be ≥ 6 on its own
+  });
+});
+
+describe('contact searches (search mode while the index is not complete)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(buildApp, { start: false, emulator: { searchLagMs: 0 } });
+  });
+  afterEach(() => h.emu.control.clearFaults());
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('one 5xx (or 429) during the searches fails only the leads not yet searched; the searches done are kept', async () => {
+    const [existing] = await h.amo.contacts.create([{ name: 'Known', custom_fields_values: [{ field_code: 'PHONE', values: [{ value: '+79167771001', enum_code: 'WORK' }] }] }]);
+    const ids: string[] = [];
+    for (const p of ['+7 916 777 10 01', '+7 916 777 10 02', '+7 916 777 10 03']) ids.push((await h.submit({ form: 'site', name: 'Searched', phone: p })).id);
+    const rows = await h.tdb.db.select().from(leads).where(inArray(leads.id, ids));
+    const batch = ids.map((id) => rows.find((r) => r.id === id)!);
+    // No retry inside the search: the lead is retried instead.
+    const deps = { db: h.tdb.db, amo: h.amo, mode: 'search' as const, opts: { maxRetries: 0 }, now: new Date(), staleBefore: new Date(Date.now() - 60_000) };
+    const searchCalls = () => h.emuState().calls.filter((c) => c.path === '/api/v4/contacts' && c.method === 'GET').length;
+    const before = searchCalls();
+    // Search 1 answers, search 2 meets a 503, search 3 is not spent.
+    let n = 0;
+    const contacts = h.amo.contacts;
+    const realList = contacts.list.bind(contacts);
+    contacts.list = (async (...args: Parameters<typeof realList>) => {
+      if (++n === 2) h.emu.control.addFault({ method: 'GET', path: '/api/v4/contacts', status: 503, count: 1 });
+      return realList(...args);
+    }) as typeof realList;
+    try {
+      const plan = await planContacts(deps, batch);
+      expect(plan.known.get(ids[0]!)).toBe(existing!.id);
+      expect([...plan.searchFailed.keys()].sort()).toEqual([ids[1], ids[2]].sort());
+      // The first search's result is in the index: the retry searches only the two that failed.
+      const again = await planContacts(deps, batch);
+      expect(again.known.get(ids[0]!)).toBe(existing!.id);
+      expect(again.searchFailed.size).toBe(0);
+    } finally {
+      contacts.list = realList;
+    }
+    expect(searchCalls() - before).toBe(2 + 2); // 1 ok + 1 failed, then the 2 left — not 3 + 3
   });
 });
