@@ -32,6 +32,12 @@ export interface ContactSync {
    * finished). Returns false while the index is not complete (the caller falls back to search).
    */
   ensureFresh(capturedAtMs: number, opts: RequestOptions): Promise<boolean>;
+  /**
+   * While the index is not complete (the import runs): index the contacts changed since `capturedAtMs` − RECENT_MS
+   * (by `updated_at`, not search), so a contact a manager created a moment before the lead — which amoCRM's lagging
+   * search does not find yet — is linked, not twinned. Older contacts are found by search.
+   */
+  scanRecent(capturedAtMs: number, opts: RequestOptions): Promise<void>;
   /** Full import (start-up when not complete; periodic re-import). */
   importAll(opts: RequestOptions): Promise<number>;
   /** Amount of amoCRM calls made (metrics, bench). */
@@ -39,6 +45,8 @@ export interface ContactSync {
 }
 
 const PAGE = 250;
+/** How far back `scanRecent` reads: amoCRM's search is assumed to find what changed earlier (and clocks to agree). */
+export const RECENT_MS = 10 * 60_000;
 
 export function contactKeysOf(c: Contact, normalisePhone: (raw: string) => string | undefined): string[] {
   const keys = new Set<string>();
@@ -55,6 +63,7 @@ export function createContactSync(deps: ContactSyncDeps): ContactSync {
   let calls = 0;
   let inFlight: { startedAt: number; done: Promise<void> } | undefined;
   let importing: Promise<number> | undefined;
+  let recent: { startedAt: number; done: Promise<void> } | undefined;
 
   async function read(): Promise<{ watermark: number | null; freshMs: number; complete: boolean }> {
     const res = await deps.db.execute(sql`
@@ -135,6 +144,24 @@ export function createContactSync(deps: ContactSyncDeps): ContactSync {
       if (state.freshMs >= capturedAtMs) return true;
       await freshAfter(capturedAtMs, opts);
       return true;
+    },
+    async scanRecent(capturedAtMs, opts) {
+      // Single flight: a scan that started after the lead was captured covers it.
+      for (;;) {
+        if (recent && recent.startedAt >= capturedAtMs) return recent.done;
+        if (recent) {
+          await recent.done.catch(() => undefined);
+          continue;
+        }
+        const startedAt = deps.now();
+        const run = { startedAt, done: scan(Math.floor((capturedAtMs - RECENT_MS) / 1000), opts).then(() => undefined) };
+        recent = run;
+        try {
+          return await run.done;
+        } finally {
+          if (recent === run) recent = undefined;
+        }
+      }
     },
     importAll(opts) {
       importing ??= (async () => {

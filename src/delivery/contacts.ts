@@ -99,10 +99,10 @@ export async function planContacts(
     // then a key still unknown has no contact in amoCRM — no search needed.
     try {
       const newest = Math.max(...unknown.map((l) => l.createdAt.getTime()));
-      if (await deps.sync.ensureFresh(newest, deps.opts)) {
-        searchAmoCrm = false;
-        unknown = await classify(deps, unknown, known, deferred);
-      }
+      if (await deps.sync.ensureFresh(newest, deps.opts)) searchAmoCrm = false;
+      // Not complete yet: what changed lately is read by updated_at (search lags behind it), the rest searched.
+      else await deps.sync.scanRecent(newest, deps.opts);
+      unknown = await classify(deps, unknown, known, deferred);
     } catch (e) {
       for (const l of unknown) searchFailed.set(l.id, e);
       unknown = [];

@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../http/index.js';
 import { inArray } from 'drizzle-orm';
 import { leads } from '../db/index.js';
+import { normalisePhone } from '../intake/index.js';
+import { createContactSync } from './contact-sync.js';
 import { planContacts } from './contacts.js';
 import { startHarness, waitDelivered, type Harness } from './test-harness.js';
 
@@ -129,5 +131,28 @@ describe('contact searches (search mode while the index is not complete)', () =>
       contacts.list = realList;
     }
     expect(searchCalls() - before).toBe(2 + 2); // 1 ok + 1 failed, then the 2 left — not 3 + 3
+  });
+});
+
+describe('while the contact index is not complete yet (the import still runs)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Not started: no import ever completes here; search lags 3 s (the harness default).
+    h = await startHarness(buildApp, { start: false });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('links a contact a manager created a moment before the lead, although search does not find it yet', async () => {
+    const [made] = await h.amo.contacts.create([{ name: 'Just made', custom_fields_values: [{ field_code: 'PHONE', values: [{ value: '8 (915) 888-11-22', enum_code: 'WORK' }] }] }]);
+    const { id } = await h.submit({ form: 'site', name: 'Caller', phone: '+79158881122' });
+    const [row] = await h.tdb.db.select().from(leads).where(inArray(leads.id, [id]));
+    const sync = createContactSync({ db: h.tdb.db, amo: h.amo, account: 'default', normalisePhone: (p) => normalisePhone(p, 'RU'), now: Date.now });
+    expect(await sync.isComplete()).toBe(false);
+    const plan = await planContacts({ db: h.tdb.db, amo: h.amo, mode: 'search', sync, opts: {}, now: new Date(), staleBefore: new Date(Date.now() - 60_000) }, [row!]);
+    expect(plan.known.get(id)).toBe(made!.id);
+    // Search alone would have missed it (it lags): a query now still finds nothing.
+    expect((await h.amo.contacts.list({ query: '9158881122' })).items).toHaveLength(0);
   });
 });
