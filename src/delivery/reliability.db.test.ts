@@ -2,11 +2,14 @@
 // the deal (and its contact) were created, contacts a manager created a moment before the lead.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../http/index.js';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { inArray } from 'drizzle-orm';
 import { leads } from '../db/index.js';
 import { normalisePhone } from '../intake/index.js';
 import { createContactSync } from './contact-sync.js';
 import { planContacts } from './contacts.js';
+import { deadOnThisHost } from './worker.js';
 import { startHarness, waitDelivered, type Harness } from './test-harness.js';
 
 const COMPLEX = '/api/v4/leads/complex';
@@ -154,5 +157,35 @@ describe('while the contact index is not complete yet (the import still runs)', 
     expect(plan.known.get(id)).toBe(made!.id);
     // Search alone would have missed it (it lags): a query now still finds nothing.
     expect((await h.amo.contacts.list({ query: '9158881122' })).items).toHaveLength(0);
+  });
+});
+
+describe('claims stranded by a dead process', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Default claim timeout (120 s): only the proof of death can bring the claims back early.
+    h = await startHarness(buildApp, { start: false, delivery: { exclusiveDb: true } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('on an exclusive (PGlite) database, claims of any other process are swept back at once and delivered once', async () => {
+    const { id } = await h.submit({ form: 'site', name: 'Stranded', phone: '+7 916 555 20 01' });
+    await h.tdb.db.update(leads).set({ status: 'delivering', claimedBy: 'gone-host:424242:w1', claimedAt: new Date() }).where(inArray(leads.id, [id]));
+    // One pass sweeps it back (flagged for a lookup), looks it up, finds no deal and sends it — no 120 s wait.
+    for (let i = 0; i < 3 && (await h.lead(id)).status !== 'delivered'; i++) await h.delivery.runOnce();
+    const [view] = await waitDelivered(h, [id], 1000);
+    expect(view!.status).toBe('delivered');
+    expect(dealsOf(h, id)).toHaveLength(1);
+  });
+
+  it('on a shared database, a worker of this host whose pid is gone counts as dead; a live one does not', async () => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    const pid = child.pid!;
+    await new Promise((r) => child.once('exit', r));
+    expect(deadOnThisHost(`${hostname()}:${pid}:lane`)).toBe(true);
+    expect(deadOnThisHost(`${hostname()}:${process.pid}:lane`)).toBe(false);
+    expect(deadOnThisHost(`other-host:${pid}:lane`)).toBe(false);
   });
 });
