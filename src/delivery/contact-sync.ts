@@ -47,6 +47,8 @@ export interface ContactSync {
 const PAGE = 250;
 /** How far back `scanRecent` reads: amoCRM's search is assumed to find what changed earlier (and clocks to agree). */
 export const RECENT_MS = 10 * 60_000;
+/** Longest a batch waits for this process's running import before it searches instead. */
+export const IMPORT_WAIT_MS = 45_000;
 
 export function contactKeysOf(c: Contact, normalisePhone: (raw: string) => string | undefined): string[] {
   const keys = new Set<string>();
@@ -139,7 +141,18 @@ export function createContactSync(deps: ContactSyncDeps): ContactSync {
       return (await read()).complete;
     },
     async ensureFresh(capturedAtMs, opts) {
-      const state = await read();
+      let state = await read();
+      if (!state.complete && importing) {
+        // The import runs in this process: wait for it (bounded) rather than spend the same request budget on a
+        // search per contact, which would only slow the import down (an empty or small account takes one call).
+        let timer: NodeJS.Timeout | undefined;
+        const gaveUp = await Promise.race([
+          importing.then(() => false, () => false),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(true), IMPORT_WAIT_MS))),
+        ]);
+        clearTimeout(timer);
+        if (!gaveUp) state = await read();
+      }
       if (!state.complete) return false;
       if (state.freshMs >= capturedAtMs) return true;
       await freshAfter(capturedAtMs, opts);

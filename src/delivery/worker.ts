@@ -24,6 +24,9 @@ import { flushNotes, NOTES_PER_CALL } from './notes.js';
 import { dueNotes } from './notes-sql.js';
 import { claimLeads, claimOwners, indexContacts, resumeHeld, statusCounts, sweepStaleClaims, unindexContacts } from './sql.js';
 
+/** Longest the notes wait while a backlog of deals goes first. */
+const NOTES_YIELD_MAX_MS = 30_000;
+
 export interface DeliveryOptions {
   /** How contacts are deduplicated (delivery.contact_lookup; default `search`). */
   contactLookup?: ContactLookup;
@@ -242,6 +245,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     const m = await ensureMarker();
     const rows = await claimLeads(deps.db, workerId, batchSize, new Date(now()));
     if (rows.length === 0) return { claimed: 0, delivered: 0, failed: 0, held: 0, notes: 0 };
+    if (rows.length >= batchSize) lastFullClaimAt = now();
     metrics?.batchSize.observe(rows.length);
     // Abort our own calls before the claim can be swept, so two workers never send the same lead at once.
     const ctrl = new AbortController();
@@ -309,6 +313,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
 
   // Notes wait for a full call (notes_batch) unless the oldest has waited notesMaxDelayMs: under load every
   // notes call carries ~250 notes; when idle a note lags its deal by at most about that delay.
+  let lastFullClaimAt = 0;
   async function notesLane(): Promise<void> {
     while (running) {
       await new Promise<void>((resolve) => {
@@ -324,6 +329,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       try {
         const due = await dueNotes(deps.db, new Date(now()));
         if (due.count === 0 || (due.count < notesBatch && due.oldestMs < notesDelayMs && running)) continue;
+        // A backlog of leads is being delivered (full batches claimed just now): deals first — the notes share the
+        // same 7 requests/s and follow within NOTES_YIELD_MAX_MS.
+        if (running && now() - lastFullClaimAt < 2000 && due.oldestMs < NOTES_YIELD_MAX_MS) continue;
         notesPending = 0;
         await flushNotes(notesCtx);
         // A backlog of full calls goes out at once; a remainder waits for the next tick.
@@ -353,7 +361,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     start() {
       if (running) return;
       running = true;
-      lanes = [...Array.from({ length: concurrency }, (_, i) => lane(i)), notesLane()];
+      // The contact index's import is decided (and started when needed) before the first claim, so the first
+      // batches wait for it instead of searching amoCRM per contact meanwhile.
+      const importDecided = maybeImport().catch(() => undefined);
+      lanes = [...Array.from({ length: concurrency }, (_, i) => importDecided.then(() => lane(i))), notesLane()];
       contactEvents.start();
       log?.info({ workerId, concurrency, lookup, batchSize }, 'delivery worker started');
     },
