@@ -277,6 +277,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // --- leads: persons coming back, phones written differently, some with an email; through every live instance.
     const acceptedIds = new Set<string>();
     let kills = 0;
+    const restarting: Promise<void>[] = [];
     const killAt = [Math.floor(o.leads * 0.3), Math.floor(o.leads * 0.65)];
     const expireAt = [Math.floor(o.leads * 0.2), Math.floor(o.leads * 0.55)];
     const submit = async (i: number): Promise<void> => {
@@ -322,12 +323,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           kills++;
           log(`chaos: SIGKILLed server ${victim} after ${next} leads`);
           if (instances === 1) await up(victim);
-          else void up(victim); // the other instance keeps taking leads meanwhile
+          else restarting.push(up(victim)); // the other instance keeps taking leads meanwhile
         }
       }
       await sleep(30 + random() * 60); // visitors do not all arrive at once
     }
-    for (let i = 0; i < instances; i++) if (!servers[i] || servers[i]!.proc.exitCode !== null) await up(i);
+    await Promise.all(restarting);
     // Make sure every instance is up before the calm phase.
     for (let i = 0; i < instances; i++) {
       while (!(await fetch(`http://127.0.0.1:${ports[i]}/health`).then((r) => (r.arrayBuffer(), r.status === 200), () => false))) {
@@ -338,7 +339,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     log(`chaos: ${acceptedIds.size} leads accepted after ${((Date.now() - started) / 1000).toFixed(1)} s; calming down`);
     chaosOn = false;
     await chaos;
-    await control('/_emulator/faults', undefined).catch(() => undefined);
     await fetch(`${emuUrl}/_emulator/faults`, { method: 'DELETE' });
 
     // --- wait for every accepted lead's deal
