@@ -1,7 +1,7 @@
 // Bench: leads/s delivered into the emulator (7 req/s limit, 150 ms latency) from a backlog, and submit-to-deal
 // latency when idle (through the HTTP API, woken by onLeadCaptured). Targets: ≥ 250 leads/s with no 429, p50 < 1 s.
 // Run: npx tsx bench/delivery.ts [--leads 3000] [--lookup local_only|search|amo_duplicate_control] [--idle 30]
-//      (DATABASE_URL=postgres://… to run on PostgreSQL instead of embedded PGlite)
+//      (DATABASE_URL=postgres://… to run on PostgreSQL instead of embedded PGlite). Default lookup: search (the default).
 import { PGlite } from '@electric-sql/pglite';
 import { count, eq, inArray } from 'drizzle-orm';
 import pg from 'pg';
@@ -16,7 +16,8 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 };
 const N = Number(arg('leads', '3000'));
-const lookup = arg('lookup', 'local_only') as ContactLookup;
+// Default: the shipped default mode (`search`, with the complete local contact index); every lead a new contact.
+const lookup = arg('lookup', 'search') as ContactLookup;
 const IDLE = Number(arg('idle', '30'));
 const CONCURRENCY = Number(arg('concurrency', '6'));
 const url = process.env.DATABASE_URL;

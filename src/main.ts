@@ -127,7 +127,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       resolved: async () => (await loadResolvedMap(db.db)) ?? undefined,
       logger,
       metrics,
-      options: { contactLookup: config.delivery.contactLookup },
+      options: { contactLookup: config.delivery.contactLookup, exclusiveDb: db.kind === 'pglite' },
+      phoneCountry: config.defaultCountry,
       route: (leads, ctx) => routing.route(leads, ctx),
     });
     closers.unshift(() => delivery.stop());

@@ -20,7 +20,8 @@ export function sendNoContent(reply: FastifyReply): FastifyReply {
   return reply.code(204).send();
 }
 
-export function pageParams(req: FastifyRequest, maxLimit = 250, defaultLimit = 50): { page: number; limit: number } {
+/** Default page size 250 (recorded responses: a request without params links `?page=1&limit=250`). */
+export function pageParams(req: FastifyRequest, maxLimit = 250, defaultLimit = 250): { page: number; limit: number } {
   const q = req.query as Record<string, unknown>;
   const page = q.page === undefined ? 1 : Number(q.page);
   const limit = q.limit === undefined ? defaultLimit : Number(q.limit);
@@ -42,7 +43,15 @@ export function sendPage<T>(
   reply: FastifyReply,
   key: string,
   all: T[],
-  opts: { maxLimit?: number; defaultLimit?: number; totals?: boolean; pageCount?: boolean; render: (x: T) => unknown },
+  opts: {
+    maxLimit?: number;
+    defaultLimit?: number;
+    totals?: boolean;
+    pageCount?: boolean;
+    /** Items' `_links.self.href` carry the list's query (recorded lead/contact/company lists: `…/leads/1?page=1&limit=250`). */
+    itemLinksKeepQuery?: boolean;
+    render: (x: T) => unknown;
+  },
 ): FastifyReply {
   const { page, limit } = pageParams(req, opts.maxLimit, opts.defaultLimit);
   const start = (page - 1) * limit;
@@ -61,21 +70,45 @@ export function sendPage<T>(
   body._page = page;
   if (opts.pageCount) body._page_count = pages;
   body._links = links;
-  body._embedded = { [key]: slice.map(opts.render) };
+  const listQuery = opts.itemLinksKeepQuery ? listQueryOf(req, page, limit) : '';
+  body._embedded = { [key]: slice.map((x) => (listQuery ? withQueryLink(opts.render(x), listQuery) : opts.render(x))) };
   return sendHal(reply, body);
 }
 
-/** Reads `order[field]=asc|desc` and sorts in place by the first allowed key. */
-export function applyOrder<T>(req: FastifyRequest, items: T[], allowed: string[], get: (x: T, k: string) => number): T[] {
+function listQueryOf(req: FastifyRequest, page: number, limit: number): string {
+  const url = new URL(req.url, baseUrl(req));
+  url.searchParams.set('page', String(page));
+  url.searchParams.set('limit', String(limit));
+  return url.search;
+}
+
+function withQueryLink(item: unknown, query: string): unknown {
+  const self = (item as { _links?: { self?: { href?: unknown } } })._links?.self;
+  if (self && typeof self.href === 'string') self.href += query;
+  return item;
+}
+
+/**
+ * Reads `order[field]=asc|desc` and sorts in place by the first allowed key. Without one, `fallback` applies
+ * (lead/contact lists: `updated_at` ascending, as recorded real responses are ordered — a paged scan without
+ * `order` walks a list that changes under it).
+ */
+export function applyOrder<T>(
+  req: FastifyRequest,
+  items: T[],
+  allowed: string[],
+  get: (x: T, k: string) => number,
+  fallback?: { key: string; dir: 'asc' | 'desc' },
+): T[] {
   const order = (req.query as Record<string, unknown>).order;
+  const sortBy = (k: string, sign: number) => items.sort((a, b) => sign * (get(a, k) - get(b, k)) || sign * (get(a, 'id') - get(b, 'id')));
   if (order && typeof order === 'object') {
     for (const [k, dir] of Object.entries(order as Record<string, unknown>)) {
       if (!allowed.includes(k)) continue;
-      const sign = String(dir).toLowerCase() === 'desc' ? -1 : 1;
-      items.sort((a, b) => sign * (get(a, k) - get(b, k)) || sign * (get(a, 'id') - get(b, 'id')));
-      return items;
+      return sortBy(k, String(dir).toLowerCase() === 'desc' ? -1 : 1);
     }
   }
+  if (fallback) sortBy(fallback.key, fallback.dir === 'desc' ? -1 : 1);
   return items;
 }
 

@@ -7,7 +7,14 @@ export interface RateLimitOptions {
   perIntegration?: number;
   perAccount?: number;
   body?: 'json' | 'html';
+  /**
+   * `window` (default): at most `perIntegration` requests in any sliding 1-second window ("not more than 7 requests
+   * per second", read strictly). `bucket`: the older token bucket (a burst of 7 plus refill, 5 % leeway).
+   */
+  mode?: 'window' | 'bucket';
+  /** This many 429s within `blockWindowMs` turn into a 403 block (default 20; 0 = never block). */
   blockAfter429s?: number;
+  /** How long the 403 block lasts (default 60 s; real amoCRM blocks for hours). */
   blockMs?: number;
   /** Window in ms in which `blockAfter429s` 429s trigger the block (default 60 s). */
   blockWindowMs?: number;
@@ -24,6 +31,12 @@ export interface EmulatorOptions {
   rateLimit?: false | RateLimitOptions;
   refreshMode?: 'strict' | 'grace';
   latencyMs?: number;
+  /**
+   * Search index lag: a lead or contact created or changed less than this many ms ago (emulator clock, measured from
+   * its `updated_at` second) is not found by `query` (default 0; the test helpers use 3000). Filters and `id` lookups
+   * are never delayed.
+   */
+  searchLagMs?: number;
   duplicateControl?: boolean;
   stateFile?: string;
   now?: () => number;

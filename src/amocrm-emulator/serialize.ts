@@ -23,7 +23,7 @@ export function toLead(store: EmulatorStore, base: string, r: LeadRec, withs: st
     status_id: r.status_id,
     pipeline_id: r.pipeline_id,
     loss_reason_id: r.loss_reason_id,
-    source_id: r.source_id,
+    ...(withs.includes('source_id') ? { source_id: r.source_id } : {}), // a `with=source_id` extra (recorded lists have none)
     created_by: r.created_by,
     updated_by: r.updated_by,
     created_at: r.created_at,

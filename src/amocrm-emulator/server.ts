@@ -133,10 +133,11 @@ export async function buildEmulator(opts: EmulatorOptions = {}): Promise<BuiltEm
       }
     }
 
-    if (limiter?.isBlocked()) return reply.code(403).type('text/html').send(NGINX_HTML(403, 'Forbidden'));
+    if (limiter?.isBlocked()) return reply.code(403).header('retry-after', String(limiter.blockedForSec())).type('text/html').send(NGINX_HTML(403, 'Forbidden'));
     if (!path.startsWith('/api/v4')) return;
     if (limiter) {
       const d = limiter.check(config.clientId);
+      if (!d.ok) reply.header('retry-after', String(d.retryAfterSec));
       if (!d.ok && d.kind === 'blocked') return reply.code(403).type('text/html').send(NGINX_HTML(403, 'Forbidden'));
       if (!d.ok) {
         if (limiter.body === 'html') return reply.code(429).type('text/html').send(NGINX_HTML(429, 'Too Many Requests'));

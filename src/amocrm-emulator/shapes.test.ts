@@ -57,8 +57,8 @@ afterAll(async () => {
 });
 
 const cases: [string, () => Promise<unknown>][] = [
-  ['lead.json', async () => (await emu.api('GET', `/api/v4/leads/${leadId}?with=contacts`)).json],
-  ['leads-page.json', async () => (await emu.api('GET', '/api/v4/leads?limit=1&page=2&with=contacts')).json],
+  ['lead.json', async () => (await emu.api('GET', `/api/v4/leads/${leadId}?with=contacts,source_id`)).json],
+  ['leads-page.json', async () => (await emu.api('GET', '/api/v4/leads?limit=1&page=2&with=contacts,source_id')).json],
   ['contact.json', async () => (await emu.api('GET', `/api/v4/contacts/${contactId}`)).json],
   ['company.json', async () => (await emu.api('GET', `/api/v4/companies/${companyId}`)).json],
   ['pipelines.json', async () => (await emu.api('GET', '/api/v4/leads/pipelines')).json],

@@ -62,4 +62,12 @@ describe('state file (stateFile option / --state-file)', () => {
     await e.api('POST', '/api/v4/leads', [{ name: 'first' }]);
     expect(existsSync(file)).toBe(true);
   });
+
+  it('creates a missing directory for the file instead of failing every write (a sandbox on DATABASE_URL has no data dir)', async () => {
+    const file = join(tempFile().replace(/state\.json$/, ''), 'not', 'yet', 'there', 'state.json');
+    const a = (running = await startTestEmulator({ stateFile: file, now: () => T0 }));
+    const res = await a.api('POST', '/api/v4/leads', [{ name: 'written' }]);
+    expect(res.status).toBe(200);
+    expect(existsSync(file)).toBe(true);
+  });
 });

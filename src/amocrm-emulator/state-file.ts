@@ -1,5 +1,6 @@
 // Optional persistence of the whole state (store + tokens) to a JSON file, for `leadbridge emulator --state-file`.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { EmuCtx } from './context.js';
 import type { EmulatorStore } from './state.js';
 
@@ -11,6 +12,8 @@ const reviver = (_k: string, v: unknown): unknown =>
 export function saveStateFile(file: string, ctx: EmuCtx, clockOffsetMs = 0): void {
   const { calls: _calls, ...rest } = ctx.store;
   const data = JSON.stringify({ version: 1, store: { ...rest, calls: [] }, tokens: ctx.tokens.exportState(), clockOffsetMs }, replacer);
+  // The directory may not exist (a sandbox on DATABASE_URL has no data dir of its own): create it, never answer 500.
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(`${file}.tmp`, data);
   renameSync(`${file}.tmp`, file);
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AmoClient, type AmoClientOptions } from './client.js';
 import {
+  AmoAbortedError,
   AmoAuthError,
   AmoCircuitOpenError,
   AmoConnectionError,
@@ -102,6 +103,31 @@ describe('AmoClient request loop', () => {
       { timeoutMs: 30 },
     );
     await expect(client.leads.create([{ name: 'x' }])).rejects.toBeInstanceOf(AmoTimeoutError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('does not send when the signal is aborted during the rate-limit wait (a store that ignores the signal)', async () => {
+    const ctrl = new AbortController();
+    // The slot wait ends normally, but the claim deadline fired meanwhile: no request may leave.
+    const store = { reserve: async (_k: string, _i: number, now: number) => (ctrl.abort(new Error('claim deadline')), now) };
+    const { client, calls } = setup(() => json(200, account), { rateLimit: { store } });
+    await expect(client.account.get(undefined, { signal: ctrl.signal })).rejects.toBeInstanceOf(AmoAbortedError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('does not send when the signal is aborted while sleeping for the slot', async () => {
+    const ctrl = new AbortController();
+    let n = 0;
+    const store = { reserve: async (_k: string, _i: number, now: number) => (n++ === 0 ? now : now + 500) };
+    const { client, calls } = setup(() => json(200, account), {
+      rateLimit: { store },
+      // A sleep that finishes (it does not look at the signal) after the abort happened.
+      sleep: async () => {
+        ctrl.abort(new Error('stop'));
+      },
+    });
+    await expect(client.account.get()).resolves.toMatchObject({ id: 1 });
+    await expect(client.account.get(undefined, { signal: ctrl.signal })).rejects.toBeInstanceOf(AmoAbortedError);
     expect(calls).toHaveLength(1);
   });
 

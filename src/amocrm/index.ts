@@ -9,6 +9,7 @@ export {
   RateLimiter,
   DEFAULT_PER_SECOND,
   defaultSleep,
+  defaultMaxLateMs,
   type RateLimitStore,
   type Sleep,
 } from './rate-limit.js';

@@ -3,18 +3,49 @@
 // The store is pluggable so several processes share one budget (the app backs it with one PostgreSQL row per key).
 
 export interface RateLimitStore {
-  /** Atomically reserve the next send slot for `key`; returns epoch ms at which the caller may send. */
-  reserve(key: string, intervalMs: number, nowMs: number): Promise<number>;
+  /**
+   * Atomically reserve the next send slot for `key` no earlier than `nowMs`; returns its epoch ms. Slots of one key
+   * are at least `intervalMs` (widened by the store's safety margin) apart, whoever asked, so any perSecond + 1
+   * slots span more than a second.
+   */
+  reserve(key: string, intervalMs: number, nowMs: number, signal?: AbortSignal): Promise<number>;
+  /** How late (ms) a caller may send after its slot before the slot is given up and a new one taken. */
+  readonly maxLateMs?: number;
+  /** Expected time (ms) for `reserve` to answer: a slot is asked for no earlier than it can be used. */
+  leadMs?(): number;
 }
 
+/**
+ * In-process slots. Like the PostgreSQL store, slots are spaced `safetyMargin` (default 10 %) wider than
+ * 1000/perSecond: a request reaches amoCRM a little after its slot, and jitter must not put the first and the eighth
+ * request of a second into one window on amoCRM's side.
+ */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly next = new Map<string, number>();
+  private readonly margin: number;
+  readonly maxLateMs: number;
+
+  constructor(opts: { safetyMargin?: number; maxLateMs?: number } = {}) {
+    this.margin = Math.max(0, opts.safetyMargin ?? 0.1);
+    this.maxLateMs = defaultMaxLateMs(this.margin, opts.maxLateMs);
+  }
 
   async reserve(key: string, intervalMs: number, nowMs: number): Promise<number> {
+    const interval = Math.ceil(intervalMs * (1 + this.margin) - 1e-9);
     const slot = Math.max(this.next.get(key) ?? 0, nowMs);
-    this.next.set(key, slot + intervalMs);
+    this.next.set(key, slot + interval);
     return slot;
   }
+}
+
+/**
+ * Default lateness bound: 60 % of the margin's share of a second (60 ms with the 10 % margin), at least 1 ms. With
+ * slots `interval` = 1000 × (1 + margin) / perSecond apart and every send leaving within `maxLateMs` after its slot,
+ * any perSecond + 1 sends span ≥ 1000 × (1 + margin) − maxLateMs (≥ 1,040 ms by default): a hard ceiling whatever the
+ * rate, with 40 ms left for the requests' differing transit times.
+ */
+export function defaultMaxLateMs(margin: number, explicit?: number): number {
+  return Math.max(1, explicit ?? 600 * margin);
 }
 
 export const DEFAULT_PER_SECOND = 7;
@@ -47,14 +78,39 @@ export class RateLimiter {
     this.sleep = opts.sleep;
   }
 
-  /** Wait for this caller's send slot. Returns how long it waited (ms). */
+  /**
+   * Wait for this caller's send slot; the caller sends right after it returns (synchronously). Never before the
+   * reserved slot, and never more than the store's `maxLateMs` after it: a wake-up that came too late (a blocked
+   * event loop releases several sleepers at once, a slow store answers late) gives its slot up — it stays unused — and
+   * waits for a new one. So the budget is a hard ceiling across concurrent callers and processes sharing the store.
+   * Returns how long it waited (ms).
+   */
   async acquire(signal?: AbortSignal): Promise<number> {
-    const now = this.now();
-    const slot = await this.store.reserve(this.key, this.intervalMs, now);
-    const wait = slot - now;
-    if (wait > 0) await this.sleep(wait, signal);
-    return Math.max(0, wait);
+    const start = this.now();
+    const maxLate = this.store.maxLateMs ?? defaultMaxLateMs(0.1);
+    const reserve = (): Promise<number> => this.store.reserve(this.key, this.intervalMs, this.now() + (this.store.leadMs?.() ?? 0), signal);
+    let slot = await reserve();
+    let sleptAt: number | undefined;
+    for (;;) {
+      // An abort during the wait (or the reservation) must not become a send.
+      if (signal?.aborted) throw signal.reason;
+      const t = this.now();
+      // Sleep until the slot; sleep again only if the clock moved and the timer still fired early (a clock that
+      // does not move during a sleep is a test's fake one: its sleep counts as reaching the slot).
+      if (slot > t && (sleptAt === undefined || t > sleptAt)) {
+        sleptAt = t;
+        await this.sleep(slot - t, signal);
+        continue;
+      }
+      if (t - slot <= maxLate) return Math.max(0, Math.max(slot, t) - start);
+      this.lateRetakes++;
+      slot = await reserve();
+      sleptAt = undefined;
+    }
   }
+
+  /** Slots given up because the wake-up came later than `maxLateMs` (tests, diagnostics). */
+  lateRetakes = 0;
 }
 
 /** setTimeout-based sleep that rejects with the signal's reason when aborted. */

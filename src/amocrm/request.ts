@@ -125,6 +125,12 @@ export class Requester implements AmoHttp {
       this.o.circuit?.onNoResponse(probe);
       throw new AmoAbortedError({ cause: abortReason });
     }
+    // Re-check after the slot wait: a listener added below to an already-aborted signal would never fire, and the
+    // claim deadline and stop() rely on an abort stopping the send.
+    if (signal?.aborted) {
+      this.o.circuit?.onNoResponse(probe);
+      throw new AmoAbortedError({ cause: signal.reason });
+    }
 
     const path = pathOf(req.url);
     const headers: Record<string, string> = {

@@ -13,6 +13,8 @@ interface EmulatorCliOptions {
   stateFile?: string;
   rateLimit?: boolean;
   latencyMs?: string;
+  searchLagMs?: string;
+  blockAfter429s?: string;
   duplicateControl?: boolean;
   refreshMode?: string;
 }
@@ -38,6 +40,8 @@ export function emulatorOptionsFrom(o: EmulatorCliOptions, env: NodeJS.ProcessEn
   if (o.stateFile) opts.stateFile = o.stateFile;
   if (o.rateLimit === false) opts.rateLimit = false;
   if (o.latencyMs !== undefined) opts.latencyMs = Number(o.latencyMs);
+  if (o.searchLagMs !== undefined) opts.searchLagMs = Number(o.searchLagMs);
+  if (o.blockAfter429s !== undefined && opts.rateLimit !== false) opts.rateLimit = { blockAfter429s: Number(o.blockAfter429s) };
   if (o.refreshMode === 'grace' || o.refreshMode === 'strict') opts.refreshMode = o.refreshMode;
   if (!Number.isInteger(opts.port) || (opts.port ?? 0) < 0) throw new Error(`invalid port: ${String(port)}`);
   return opts;
@@ -57,6 +61,8 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--state-file <path>', 'persist state to this JSON file')
     .option('--no-rate-limit', 'disable the 7/50 rps limits')
     .option('--latency-ms <ms>', 'added to every /api/v4 response')
+    .option('--search-lag-ms <ms>', 'search index lag: `query` finds an entity only this long after its last change (default 0)')
+    .option('--block-after-429s <n>', 'n 429s within a minute turn into a 60 s 403 block (default 20; 0 = never)')
     .option('--duplicate-control', 'enable duplicate control on /leads/complex')
     .option('--refresh-mode <mode>', 'strict (default) or grace')
     .action(async (o: EmulatorCliOptions) => {

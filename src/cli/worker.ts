@@ -91,8 +91,10 @@ export function registerWorkerCommand(program: Command): void {
         route: (leads, ctx) => routing.route(leads, ctx),
         resolved: async () => (await loadResolvedMap(db.db)) ?? undefined,
         logger,
+        phoneCountry: config.defaultCountry,
         options: {
           contactLookup: lookup as ContactLookup,
+          exclusiveDb: db.kind === 'pglite',
           ...(concurrency ? { concurrency } : {}),
           ...(claimTimeoutMs ? { claimTimeoutMs } : {}),
           ...(requestTimeoutMs ? { requestTimeoutMs } : {}),

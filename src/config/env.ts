@@ -172,6 +172,9 @@ function amocrm(env: NodeJS.ProcessEnv, problems: string[], bad: Set<string>): A
       'AMOCRM_CLIENT_ID: must be the integration ID, a UUID like 1a2b3c4d-0000-4000-8000-0123456789ab (amoCRM: Settings → Integrations → your integration → Keys)',
     );
   }
+  // For testing only: every amoCRM call (API and OAuth) goes to this origin, e.g. an external emulator.
+  const apiBase = url(env, 'AMOCRM_API_BASE_URL', problems);
+  if (apiBase) out.apiBaseUrl = apiBase;
 
   if (out.clientId && !out.clientSecret) problems.push('AMOCRM_CLIENT_SECRET: required when AMOCRM_CLIENT_ID is set');
   if (out.clientSecret && !out.clientId) problems.push('AMOCRM_CLIENT_ID: required when AMOCRM_CLIENT_SECRET is set');

@@ -44,6 +44,8 @@ export interface AmoCrmConfig {
   host?: string;
   /** `https://x.amocrm.ru` */
   baseUrl?: string;
+  /** AMOCRM_API_BASE_URL (testing only): send every amoCRM call here instead of https://{host}, e.g. an emulator. */
+  apiBaseUrl?: string;
   clientId?: string;
   clientSecret?: string;
   redirectUri?: string;

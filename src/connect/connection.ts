@@ -101,7 +101,7 @@ export async function createAmoConnection(deps: AmoConnectionDeps): Promise<AmoC
   const oauth = deps.oauth ?? oauthFromConfig(config);
   const baseFetch: FetchLike = deps.fetch ?? ((url, init) => fetch(url, init));
   // The sandbox talks to the emulator (in-process in the server, on LEADBRIDGE_EMULATOR_PORT).
-  const apiBaseUrl = deps.apiBaseUrl ?? (config.sandbox ? `http://127.0.0.1:${config.emulatorPort}` : undefined);
+  const apiBaseUrl = deps.apiBaseUrl ?? config.amocrm.apiBaseUrl ?? (config.sandbox ? `http://127.0.0.1:${config.emulatorPort}` : undefined);
   const originFor = (host: string): string => (apiBaseUrl ?? `https://${host}`).replace(/\/+$/, '');
 
   const routed: FetchLike = async (url, init) => {

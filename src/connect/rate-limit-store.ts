@@ -2,7 +2,7 @@
 // key. Reserving a slot is ONE atomic statement (upsert … greatest(next_slot, now) + interval … returning), so two
 // processes can never take the same slot; it works the same on PGlite (single session) and PostgreSQL.
 import { sql } from 'drizzle-orm';
-import type { RateLimitStore } from '../amocrm/index.js';
+import { defaultMaxLateMs, type RateLimitStore } from '../amocrm/index.js';
 import type { Database } from '../db/index.js';
 
 export interface PgRateLimitStoreOptions {
@@ -13,45 +13,50 @@ export interface PgRateLimitStoreOptions {
    */
   safetyMargin?: number;
   /**
-   * Wait for the slot here (real clock) instead of in the caller, and take a new slot when the wake-up came too
-   * late (a blocked event loop, e.g. embedded PGlite busy, would otherwise release several waiters at once).
-   * Default true; pass false when the caller's clock and sleep are fake (tests).
+   * How late (ms) a caller may send after its slot before the slot is given up and a new one taken (default 60 % of
+   * the margin's share of a second: 60 ms with the 10 % margin). The RateLimiter enforces it (see `acquire`): slots
+   * are `interval` = 1000 × (1 + margin) / perSecond apart and every send leaves within `maxLateMs` of its slot, so
+   * any perSecond + 1 sends — of any process — span ≥ 1000 × (1 + margin) − maxLateMs (1,040 ms by default).
    */
-  pace?: boolean;
-  /** How late (fraction of the interval) a wake-up may be before the slot is given up (default 0.5). */
-  lateTolerance?: number;
+  maxLateMs?: number;
 }
 
-const MAX_RESLOTS = 3;
+/** A slot is asked for at most this far ahead of the statement's expected return. */
+const MAX_LEAD_MS = 200;
 
 export class PgRateLimitStore implements RateLimitStore {
   private readonly margin: number;
-  private readonly pace: boolean;
-  private readonly tolerance: number;
+  readonly maxLateMs: number;
+  /** Recent duration of the reservation statement (moving average). */
+  private latencyMs = 0;
 
   constructor(
     private readonly db: Pick<Database, 'execute'>,
     opts: PgRateLimitStoreOptions = {},
   ) {
     this.margin = Math.max(0, opts.safetyMargin ?? 0.1);
-    this.pace = opts.pace ?? true;
-    this.tolerance = Math.max(0, opts.lateTolerance ?? 0.5);
+    this.maxLateMs = defaultMaxLateMs(this.margin, opts.maxLateMs);
   }
 
   /**
-   * Returns the epoch ms at which the caller may send. Without pacing: the reserved slot (≥ nowMs). With pacing:
-   * the wait already happened here, so it returns `nowMs` (the caller sends at once).
+   * Reserve the next slot ≥ nowMs (one atomic statement: two processes never get the same slot). The caller waits
+   * for it (RateLimiter.acquire), on the wall clock every process shares.
    */
-  async reserve(key: string, intervalMs: number, nowMs: number): Promise<number> {
+  async reserve(key: string, intervalMs: number, nowMs: number, signal?: AbortSignal): Promise<number> {
+    signal?.throwIfAborted();
     const interval = Math.max(0, Math.ceil(intervalMs * (1 + this.margin) - 1e-9));
-    if (!this.pace) return this.take(key, interval, nowMs);
-    for (let reslots = 0; ; reslots++) {
-      const slot = await this.take(key, interval, Date.now());
-      const wait = slot - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const late = Date.now() - slot;
-      if (late <= interval * this.tolerance || reslots >= MAX_RESLOTS) return nowMs;
+    const t0 = Date.now();
+    try {
+      return await this.take(key, interval, nowMs);
+    } finally {
+      this.latencyMs = this.latencyMs * 0.7 + (Date.now() - t0) * 0.3;
     }
+  }
+
+  /** Ask for slots no earlier than the statement is expected to return, so a slow database (PGlite busy) does not
+   * make every slot late on arrival. */
+  leadMs(): number {
+    return Math.min(MAX_LEAD_MS, Math.ceil(this.latencyMs));
   }
 
   private async take(key: string, interval: number, nowMs: number): Promise<number> {

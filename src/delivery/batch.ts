@@ -6,10 +6,11 @@ import type { Database, LeadRow } from '../db/index.js';
 import type { ResolvedMap } from '../provision/index.js';
 import { BuildError, buildComplexItem, contactKeys, defaultForm, noteText, type Marker } from './build.js';
 import { backoffMs, classifyError, type BackoffPolicy, type Classified } from './classify.js';
+import type { ContactSync } from './contact-sync.js';
 import { planContacts, type ContactLookup } from './contacts.js';
-import { findDeliveredDeal } from './lookup.js';
+import { findDeliveredDeals } from './lookup.js';
 import type { DeliveryMetrics } from './metrics.js';
-import { recordDelivered, recordFailures, releaseContactKeys, type ClaimedLead, type DeliveredRow, type FailureRow } from './sql.js';
+import { clearNeedsLookup, indexContacts, recordDelivered, recordFailures, releaseContactKeys, takeCursor, type ClaimedLead, type DeliveredRow, type FailureRow } from './sql.js';
 
 export interface BatchContext {
   db: Database;
@@ -18,6 +19,8 @@ export interface BatchContext {
   resolved: ResolvedMap | undefined;
   marker: Marker;
   mode: ContactLookup;
+  /** `search` mode: the local contact index and its catch-ups (no search per new contact once complete). */
+  contactSync?: ContactSync | undefined;
   workerId: string;
   now: () => number;
   random: () => number;
@@ -56,6 +59,8 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
   const delivered: DeliveredRow[] = [];
   const failures: FailureRow[] = [];
   const routeNotes = new Map<string, string>();
+  /** Leads whose send may have created their deal (and contact): their contact reservations are kept. */
+  const unknownOutcome = new Set<string>();
   const formOf = (l: LeadRow): FormConfig => ctx.config.forms[l.formKey] ?? defaultForm(l.formKey);
   const deliveredRow = (lead: LeadRow, r: { amoLeadId: number; amoContactId: number | null }, event: Record<string, unknown>, extra: Partial<DeliveredRow> = {}): DeliveredRow => {
     const form = formOf(lead);
@@ -73,6 +78,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
     const attempt = lead.attempts + 1;
     const detail = { kind: c.kind, reason: c.reason, ...(c.status ? { status: c.status } : {}), message: c.message.slice(0, 500), ...extra };
     const needsLookup = sent && c.unknownOutcome;
+    if (needsLookup) unknownOutcome.add(lead.id);
     if (c.kind === 'hold') {
       const at = new Date(ctx.now() + holdMs(c));
       failures.push({ leadId: lead.id, status: 'held', nextAttemptAt: at, countAttempt: false, lastError: detail, needsLookup, events: [{ type: 'held', detail: { ...detail, until: at.toISOString() } }] });
@@ -102,22 +108,36 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
     ctx.metrics?.held.inc({ reason: c.reason });
   };
 
-  // 1. Unknown outcomes first: the deal may exist already.
+  // 1. Unknown outcomes first: the deal may exist already. One scan for the whole batch (not amoCRM's lagging
+  // search); a recovered deal's contact is indexed at once, so the next lead of that person links to it.
   let queue: LeadRow[] = [];
-  for (const { row: lead, ...flag } of claimed) {
-    if (!flag.needsLookup) {
-      queue.push(lead);
-      continue;
-    }
+  const toLookUp = claimed.filter((c) => c.needsLookup);
+  for (const c of claimed) if (!c.needsLookup) queue.push(c.row);
+  if (toLookUp.length > 0) {
     try {
-      ctx.metrics?.requests.inc({ call: 'lookup' });
-      const found = await findDeliveredDeal(ctx.amo, lead.id, ctx.marker, flag.firstSentAt, ctx.requestOpts);
-      if (found) delivered.push(deliveredRow(lead, found, { recovered: true }, { contactKeys: contactKeys(lead), contactSource: 'lookup' }));
-      else queue.push(lead); // not there: safe to create (the flag is cleared when it is delivered)
+      const r = await findDeliveredDeals(ctx.amo, toLookUp.map((c) => ({ leadId: c.row.id, since: c.firstSentAt })), ctx.marker, ctx.requestOpts, ctx.now());
+      ctx.metrics?.requests.inc({ call: 'lookup' }, r.calls);
+      const absent: string[] = [];
+      const recovered: { key: string; amoContactId: number; source: string }[] = [];
+      for (const { row: lead } of toLookUp) {
+        const found = r.found.get(lead.id);
+        if (found) {
+          delivered.push(deliveredRow(lead, found, { recovered: true }, { contactKeys: contactKeys(lead), contactSource: 'lookup' }));
+          if (found.amoContactId !== null) for (const key of contactKeys(lead)) recovered.push({ key, amoContactId: found.amoContactId, source: 'lookup' });
+        } else if (r.complete) {
+          absent.push(lead.id);
+          queue.push(lead); // provably not there: safe to create
+        } else {
+          fail(lead, { kind: 'transient', reason: 'lookup_incomplete', unknownOutcome: true, message: `no deal found in ${r.calls} pages; looking again later` }, true, { during: 'lookup' });
+        }
+      }
+      await indexContacts(ctx.db, recovered, now());
+      // Not there: the next attempts (e.g. a deferred lead) send without looking up again.
+      await clearNeedsLookup(ctx.db, absent);
     } catch (e) {
       const c = classifyError(e, ctx.now());
       noteHold(c);
-      fail(lead, c, true, { during: 'lookup' }); // keep needs_lookup: we still do not know
+      for (const { row: lead } of toLookUp) fail(lead, c, true, { during: 'lookup' }); // keep needs_lookup: we still do not know
     }
   }
 
@@ -130,7 +150,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
   if (queue.length > 0 && out.holdUntil === undefined) {
     try {
       plan = await planContacts(
-        { db: ctx.db, amo: ctx.amo, mode: ctx.mode, opts: ctx.requestOpts, now: now(), staleBefore: new Date(ctx.now() - ctx.contactReserveMs) },
+        { db: ctx.db, amo: ctx.amo, mode: ctx.mode, sync: ctx.contactSync, opts: ctx.requestOpts, now: now(), staleBefore: new Date(ctx.now() - ctx.contactReserveMs) },
         queue,
       );
       if (plan.deferred.size > 0) {
@@ -142,6 +162,15 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
         queue = queue.filter((l) => !plan?.deferred.has(l.id));
       }
       if (plan.searches > 0) ctx.metrics?.requests.inc({ call: 'search' }, plan.searches);
+      if (plan.searchFailed.size > 0) {
+        // One 429/5xx during the searches fails only the leads not yet searched; the others go on.
+        for (const lead of queue.filter((l) => plan?.searchFailed.has(l.id))) {
+          const c = classifyError(plan.searchFailed.get(lead.id), ctx.now());
+          noteHold(c);
+          fail(lead, c, false, { during: 'contact_search' });
+        }
+        queue = queue.filter((l) => !plan?.searchFailed.has(l.id));
+      }
     } catch (e) {
       const c = classifyError(e, ctx.now());
       noteHold(c);
@@ -260,9 +289,13 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
 
   const at = now();
   const recorded = await recordDelivered(ctx.db, ctx.workerId, delivered, at);
-  // Reservations of leaders that did not deliver a new contact go back (delivered ones were overwritten).
+  // Reservations of leaders that did not deliver a new contact go back (delivered ones were overwritten) — except
+  // after an unknown outcome: amoCRM may have created the contact, so the reservation stays with the leader until its
+  // marker lookup recovers the deal (and indexes the contact) or proves there is none (then the leader creates it).
   const gotContact = new Set(delivered.filter((d) => d.amoContactId !== null).map((d) => d.leadId));
-  const unused = [...(plan?.reserved ?? new Map<string, string[]>())].filter(([leader]) => !gotContact.has(leader)).flatMap(([, keys]) => keys);
+  const unused = [...(plan?.reserved ?? new Map<string, string[]>())]
+    .filter(([leader]) => !gotContact.has(leader) && !unknownOutcome.has(leader))
+    .flatMap(([, keys]) => keys);
   await releaseContactKeys(ctx.db, unused);
   await recordFailures(ctx.db, ctx.workerId, failures, at);
   const mine = new Set(recorded);

@@ -4,7 +4,8 @@
 import { digitsOf, fieldValues, normaliseEmail, phonesMatch, type AmoClient, type RequestOptions } from '../amocrm/index.js';
 import type { LeadRow } from '../db/index.js';
 import { contactKeys } from './build.js';
-import { CONTACT_PENDING, findContacts, releaseContactKeys, reserveContactKeys, upsertContacts, type Tx } from './sql.js';
+import type { ContactSync } from './contact-sync.js';
+import { CONTACT_PENDING, findContacts, pendingSource, releaseContactKeys, reserveContactKeys, upsertContacts, type Tx } from './sql.js';
 
 /**
  * - `search`: local index, then one amoCRM `GET /contacts?query=` per unknown contact (accurate, ~1 request per new
@@ -27,6 +28,11 @@ export interface ContactPlan {
   deferred: Set<string>;
   /** Leader lead id → the index keys it reserved (release them if it is not delivered). */
   reserved: Map<string, string[]>;
+  /**
+   * Leads whose contact search failed (429, 5xx, timeout): they are retried on their own; the searches already
+   * made are kept (indexed), and the rest of the batch goes on.
+   */
+  searchFailed: Map<string, unknown>;
 }
 
 function searchDigits(phone: string): string {
@@ -49,31 +55,79 @@ async function searchAmo(amo: AmoClient, lead: LeadRow, opts: RequestOptions): P
   return undefined;
 }
 
-export async function planContacts(
-  deps: { db: Tx; amo: AmoClient; mode: ContactLookup; opts: RequestOptions; now: Date; staleBefore: Date },
-  batch: LeadRow[],
-): Promise<ContactPlan> {
-  const index = await findContacts(deps.db, batch.flatMap(contactKeys), deps.staleBefore);
-  const known = new Map<string, number>();
-  const deferred = new Set<string>();
-  let searches = 0;
+export interface PlanDeps {
+  db: Tx;
+  amo: AmoClient;
+  mode: ContactLookup;
+  opts: RequestOptions;
+  now: Date;
+  staleBefore: Date;
+  /** The complete local index (search mode): searches only while it is not complete. */
+  sync?: ContactSync | undefined;
+}
+
+/** Sorts leads by the index: known contact, deferred (someone else is creating it), or unknown (returned). */
+async function classify(deps: Pick<PlanDeps, 'db' | 'staleBefore'>, leads: LeadRow[], known: Map<string, number>, deferred: Set<string>): Promise<LeadRow[]> {
+  const index = await findContacts(deps.db, leads.flatMap(contactKeys), deps.staleBefore);
   const unknown: LeadRow[] = [];
-  for (const lead of batch) {
-    const ids = contactKeys(lead).map((k) => index.get(k)).filter((x) => x !== undefined);
-    const hit = ids.find((x) => x !== CONTACT_PENDING);
-    if (hit !== undefined) known.set(lead.id, hit);
-    else if (ids.length > 0) deferred.add(lead.id); // another batch is creating this contact
+  for (const lead of leads) {
+    // A reservation this lead kept after an unknown outcome is its own: it may create the contact (the marker
+    // lookup found no deal); anyone else's pending reservation defers the lead.
+    const entries = contactKeys(lead)
+      .map((k) => index.get(k))
+      .filter((x) => x !== undefined && !(x.amoContactId === CONTACT_PENDING && x.source === pendingSource(lead.id)));
+    const hit = entries.find((x) => x?.amoContactId !== CONTACT_PENDING);
+    if (hit !== undefined) known.set(lead.id, hit.amoContactId);
+    else if (entries.length > 0) deferred.add(lead.id); // another batch is creating this contact
     else if (contactKeys(lead).length > 0) unknown.push(lead);
   }
-  if (deps.mode === 'search') {
+  return unknown;
+}
+
+export async function planContacts(
+  deps: PlanDeps,
+  batch: LeadRow[],
+): Promise<ContactPlan> {
+  const known = new Map<string, number>();
+  const deferred = new Set<string>();
+  const searchFailed = new Map<string, unknown>();
+  let searches = 0;
+  let unknown = await classify(deps, batch, known, deferred);
+  let searchAmoCrm = deps.mode === 'search';
+  if (searchAmoCrm && deps.sync && unknown.length > 0) {
+    // The index is complete: bring it up to the newest capture time of these leads (one catch-up covers all),
+    // then a key still unknown has no contact in amoCRM — no search needed.
+    try {
+      const newest = Math.max(...unknown.map((l) => l.createdAt.getTime()));
+      if (await deps.sync.ensureFresh(newest, deps.opts)) searchAmoCrm = false;
+      // Not complete yet: what changed lately is read by updated_at (search lags behind it), the rest searched.
+      else await deps.sync.scanRecent(newest, deps.opts);
+      unknown = await classify(deps, unknown, known, deferred);
+    } catch (e) {
+      for (const l of unknown) searchFailed.set(l.id, e);
+      unknown = [];
+    }
+  }
+  if (searchAmoCrm) {
     const found: { key: string; amoContactId: number; source: string }[] = [];
     const searched = new Map<string, number | undefined>();
+    let failure: unknown;
     for (const lead of unknown) {
       const keys = contactKeys(lead);
       const key = keys[0] as string;
       if (!searched.has(key)) {
-        searched.set(key, await searchAmo(deps.amo, lead, deps.opts));
-        searches++;
+        if (failure !== undefined) {
+          searchFailed.set(lead.id, failure); // do not spend more requests after a 429/5xx: retry with the lead
+          continue;
+        }
+        try {
+          searched.set(key, await searchAmo(deps.amo, lead, deps.opts));
+          searches++;
+        } catch (e) {
+          failure = e;
+          searchFailed.set(lead.id, e);
+          continue;
+        }
       }
       const id = searched.get(key);
       if (id !== undefined) {
@@ -87,7 +141,7 @@ export async function planContacts(
   const waitsFor = new Map<string, string>();
   const owner = new Map<string, string>();
   for (const lead of batch) {
-    if (known.has(lead.id) || deferred.has(lead.id)) continue;
+    if (known.has(lead.id) || deferred.has(lead.id) || searchFailed.has(lead.id)) continue;
     const keys = contactKeys(lead);
     const leader = keys.map((k) => owner.get(k)).find((x) => x !== undefined);
     if (leader !== undefined) waitsFor.set(lead.id, leader);
@@ -111,5 +165,5 @@ export async function planContacts(
   }
   await releaseContactKeys(deps.db, giveBack);
   for (const id of deferred) waitsFor.delete(id);
-  return { known, waitsFor, searches, deferred, reserved };
+  return { known, waitsFor, searches, deferred, reserved, searchFailed };
 }

@@ -81,7 +81,7 @@ describe('a worker killed mid-batch', () => {
     const first = spawnWorker(common);
     children.push(first);
     const calls = () => (emu!.control.state().calls as { path: string; method: string }[]).filter((c) => c.method === 'POST' && c.path === COMPLEX);
-    await waitFor(() => (calls().length >= 2 ? true : undefined), 30_000, `two complex calls (worker output: ${first.output()})`);
+    await waitFor(() => (calls().length >= 2 ? true : undefined), 120_000, `two complex calls (worker output: ${first.output()})`);
     first.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
     const dealsBefore = (emu.control.state().leads as unknown[]).length;
@@ -90,7 +90,7 @@ describe('a worker killed mid-batch', () => {
     const second = spawnWorker(common);
     children.push(second);
     const notedDeals = () => new Set((emu!.control.state().notes as { entity_id: number }[]).map((n) => n.entity_id)).size;
-    await waitFor(() => (notedDeals() >= N ? true : undefined), 45_000, `every lead noted (worker output: ${second.output()})`);
+    await waitFor(() => (notedDeals() >= N ? true : undefined), 120_000, `every lead noted (worker output: ${second.output()})`);
     second.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
@@ -111,5 +111,5 @@ describe('a worker killed mid-batch', () => {
     } finally {
       if (!pgUrl) await check.close();
     }
-  }, 120_000);
+  }, 300_000);
 });

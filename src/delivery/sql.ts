@@ -67,18 +67,25 @@ export async function claimLeads(db: Database, workerId: string, limit: number, 
  * Claims older than `cutoff` belong to a crashed or stuck worker: back to pending, flagged `needs_lookup` (the deal
  * may exist already). Returns the swept lead ids.
  */
-export async function sweepStaleClaims(db: Database, cutoff: Date, now: Date): Promise<string[]> {
+export async function sweepStaleClaims(db: Database, cutoff: Date, now: Date, owners?: string[]): Promise<string[]> {
+  if (owners?.length === 0) return [];
   return db.transaction(async (tx) => {
     const rows = await tx
       .update(leads)
       .set({ status: 'pending', claimedAt: null, claimedBy: null, nextAttemptAt: now, updatedAt: now })
-      .where(and(eq(leads.status, 'delivering'), lt(leads.claimedAt, cutoff)))
+      .where(and(eq(leads.status, 'delivering'), owners ? inArray(leads.claimedBy, owners) : lt(leads.claimedAt, cutoff)))
       .returning({ id: leads.id, claimedAt: leads.claimedAt, claimedBy: leads.claimedBy });
     if (rows.length === 0) return [];
     await flagNeedsLookup(tx, rows.map((r) => r.id), now);
     await insertEvents(tx, rows.map((r) => ({ leadId: r.id, type: 'claim_expired', detail: { needs_lookup: true }, at: now })));
     return rows.map((r) => r.id);
   });
+}
+
+/** Workers holding claims right now. */
+export async function claimOwners(db: Database): Promise<string[]> {
+  const res = await db.execute(sql`select distinct claimed_by from leads where status = 'delivering' and claimed_by is not null`);
+  return rowsOf<{ claimed_by: string }>(res).map((r) => r.claimed_by);
 }
 
 export async function flagNeedsLookup(tx: Tx, ids: string[], now: Date): Promise<void> {
@@ -209,17 +216,25 @@ export async function takeCursor(tx: Tx, key: string, n: number): Promise<number
 /** `amo_contact_id` of a key whose contact is being created right now by some batch (any process). */
 export const CONTACT_PENDING = -1;
 
+/** Source of a pending reservation row: the lead that creates the contact. */
+export const pendingSource = (leadId: string): string => `pending:${leadId}`;
+
+export interface IndexEntry {
+  amoContactId: number;
+  source: string;
+}
+
 /**
- * Index lookup. A pending reservation younger than `staleBefore` maps to CONTACT_PENDING; an older one (its worker
- * died) is ignored.
+ * Index lookup. A pending reservation younger than `staleBefore` maps to CONTACT_PENDING (its `source` names the
+ * lead creating the contact); an older one (its worker died) is ignored.
  */
-export async function findContacts(tx: Tx, keys: string[], staleBefore: Date): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+export async function findContacts(tx: Tx, keys: string[], staleBefore: Date): Promise<Map<string, IndexEntry>> {
+  const out = new Map<string, IndexEntry>();
   if (keys.length === 0) return out;
   const rows = await tx.select().from(amoContactIndex).where(inArray(amoContactIndex.key, [...new Set(keys)]));
   for (const r of rows) {
     if (r.amoContactId === CONTACT_PENDING && r.updatedAt < staleBefore) continue;
-    out.set(r.key, r.amoContactId);
+    out.set(r.key, { amoContactId: r.amoContactId, source: r.source });
   }
   return out;
 }
@@ -230,11 +245,13 @@ export async function findContacts(tx: Tx, keys: string[], staleBefore: Date): P
  */
 export async function reserveContactKeys(tx: Tx, wanted: { key: string; leadId: string }[], now: Date, staleBefore: Date): Promise<Set<string>> {
   if (wanted.length === 0) return new Set();
-  const values = sql.join(wanted.map((w) => sql`(${w.key}, ${CONTACT_PENDING}::bigint, ${`pending:${w.leadId}`}, ${now}::timestamptz)`), sql`, `);
+  const values = sql.join(wanted.map((w) => sql`(${w.key}, ${CONTACT_PENDING}::bigint, ${pendingSource(w.leadId)}, ${now}::timestamptz)`), sql`, `);
+  // A stale reservation is taken over; the lead's own (kept after an unknown outcome) is renewed.
   const res = await tx.execute(sql`
     insert into amo_contact_index (key, amo_contact_id, source, updated_at) values ${values}
     on conflict (key) do update set source = excluded.source, updated_at = excluded.updated_at
-      where amo_contact_index.amo_contact_id = ${CONTACT_PENDING} and amo_contact_index.updated_at < ${staleBefore}
+      where amo_contact_index.amo_contact_id = ${CONTACT_PENDING}
+        and (amo_contact_index.updated_at < ${staleBefore} or amo_contact_index.source = excluded.source)
     returning key`);
   return new Set(rowsOf<{ key: string }>(res).map((r) => r.key));
 }
@@ -243,6 +260,35 @@ export async function reserveContactKeys(tx: Tx, wanted: { key: string; leadId: 
 export async function releaseContactKeys(tx: Tx, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
   await tx.delete(amoContactIndex).where(and(inArray(amoContactIndex.key, keys), eq(amoContactIndex.amoContactId, CONTACT_PENDING)));
+}
+
+/**
+ * Index contacts known to exist in amoCRM (recovered by the marker lookup, imported, from a webhook): a pending
+ * reservation is replaced (the contact it waited for exists), an existing mapping is kept (first writer wins).
+ */
+export async function indexContacts(tx: Tx, rows: { key: string; amoContactId: number; source: string }[], now: Date): Promise<void> {
+  const unique = [...new Map(rows.map((r) => [r.key, r])).values()];
+  if (unique.length === 0) return;
+  await tx
+    .insert(amoContactIndex)
+    .values(unique.map((r) => ({ ...r, updatedAt: now })))
+    .onConflictDoUpdate({
+      target: amoContactIndex.key,
+      set: { amoContactId: sql`excluded.amo_contact_id`, source: sql`excluded.source`, updatedAt: now },
+      setWhere: eq(amoContactIndex.amoContactId, CONTACT_PENDING),
+    });
+}
+
+/** Forget contacts deleted in amoCRM. */
+export async function unindexContacts(tx: Tx, amoContactIds: number[]): Promise<void> {
+  if (amoContactIds.length === 0) return;
+  await tx.delete(amoContactIndex).where(inArray(amoContactIndex.amoContactId, amoContactIds));
+}
+
+/** The marker lookup proved these leads have no deal yet: the next attempt sends without looking up again. */
+export async function clearNeedsLookup(tx: Tx, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.delete(leadDeliveryFlags).where(inArray(leadDeliveryFlags.leadId, ids));
 }
 
 export async function upsertContacts(tx: Tx, rows: { key: string; amoContactId: number; source: string; updatedAt?: Date }[]): Promise<void> {

@@ -31,6 +31,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export const HARNESS_SEARCH_LAG_MS = 3000;
+
 export interface HarnessOptions {
   emulator?: EmulatorOptions;
   forms?: Record<string, Partial<FormConfig>>;
@@ -64,13 +66,14 @@ export function formConfig(key: string, f: Partial<FormConfig> = {}): FormConfig
 
 export async function startHarness(buildApp: BuildAppFn, o: HarnessOptions = {}): Promise<Harness> {
   const tdb = await createTestDb();
-  const emu = await startEmulator({ port: 0, rateLimit: false, ...o.emulator });
+  // Hard by default: amoCRM's 7 requests/s (escalating to a 403 block) and a search index that lags 3 s.
+  const emu = await startEmulator({ port: 0, searchLagMs: HARNESS_SEARCH_LAG_MS, ...o.emulator });
   const { access_token } = await emu.control.issueLongLivedToken({ admin: true });
   const amo = new AmoClient({
     domain: emu.config.domain,
     baseUrl: emu.url,
     tokens: new MemoryTokenStore(longLivedTokenSet(access_token)),
-    rateLimit: { store: new PgRateLimitStore(tdb.db), perSecond: o.perSecond ?? 50 },
+    rateLimit: { store: new PgRateLimitStore(tdb.db), perSecond: o.perSecond ?? 7 },
     timeoutMs: o.amoTimeoutMs ?? 5000,
     circuit: { pauseMs: 1000 },
   });
@@ -149,7 +152,7 @@ export async function startHarness(buildApp: BuildAppFn, o: HarnessOptions = {})
 }
 
 /** Every lead delivered (status) — the values of GET /api/leads/:id. */
-export async function waitDelivered(h: Harness, ids: string[], timeoutMs = 20_000): Promise<Record<string, any>[]> {
+export async function waitDelivered(h: Harness, ids: string[], timeoutMs = 60_000): Promise<Record<string, any>[]> {
   return h.waitFor(async () => {
     const views = await Promise.all(ids.map((id) => h.lead(id)));
     return views.every((v) => v.status === 'delivered') ? views : undefined;

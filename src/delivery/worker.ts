@@ -10,7 +10,11 @@ import type { AmoClient } from '../amocrm/index.js';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import type { ResolvedMap } from '../provision/index.js';
+import type { CountryCode } from 'libphonenumber-js';
+import { normalisePhone } from '../intake/index.js';
 import { deliverBatch, type BatchOutcome, type RouteLeads } from './batch.js';
+import { createConsumer } from '../events/index.js';
+import { createContactSync, type ContactSync } from './contact-sync.js';
 import type { Marker } from './build.js';
 import { classifyError, DEFAULT_BACKOFF, type BackoffPolicy } from './classify.js';
 import type { ContactLookup } from './contacts.js';
@@ -18,7 +22,10 @@ import { detectMarker } from './lookup.js';
 import { deliveryMetrics, type DeliveryMetrics } from './metrics.js';
 import { flushNotes, NOTES_PER_CALL } from './notes.js';
 import { dueNotes } from './notes-sql.js';
-import { claimLeads, resumeHeld, statusCounts, sweepStaleClaims } from './sql.js';
+import { claimLeads, claimOwners, indexContacts, resumeHeld, statusCounts, sweepStaleClaims, unindexContacts } from './sql.js';
+
+/** Longest the notes wait while a backlog of deals goes first. */
+const NOTES_YIELD_MAX_MS = 30_000;
 
 export interface DeliveryOptions {
   /** How contacts are deduplicated (delivery.contact_lookup; default `search`). */
@@ -39,6 +46,13 @@ export interface DeliveryOptions {
   backoff?: BackoffPolicy;
   /** Longest a hold (reconnect, circuit open, payment required) defers a lead before it is tried again (default 5 min). */
   maxHoldMs?: number;
+  /**
+   * The database is this process's alone (embedded PGlite: its lock file proves any earlier process dead), so every
+   * claim not ours is swept back at once instead of after the claim timeout.
+   */
+  exclusiveDb?: boolean;
+  /** `search` mode: a full re-import of the contact index this often (default 24 h; catch-ups run per batch). */
+  contactReimportMs?: number;
   /** Skip detection (tests): the LEADBRIDGE_ID field (optionally by id) or the lb-<uuid> tag. */
   marker?: Marker;
   workerId?: string;
@@ -57,6 +71,10 @@ export interface DeliveryDeps {
   now?: () => number;
   random?: () => number;
   options?: DeliveryOptions;
+  /** The amoCRM account (one per install today). */
+  account?: string;
+  /** Country for phones read from amoCRM contacts into the index (config.defaultCountry; default RU). */
+  phoneCountry?: CountryCode;
 }
 
 export interface DeliveryHealth {
@@ -102,6 +120,40 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   const backoff = o.backoff ?? DEFAULT_BACKOFF;
   const maxHoldMs = o.maxHoldMs ?? 5 * 60_000;
   const batchSize = Math.min(50, deps.config.delivery.batchSize);
+  const reimportMs = o.contactReimportMs ?? 24 * 3600_000;
+  const country = deps.phoneCountry ?? 'RU';
+  const contactSync: ContactSync | undefined =
+    lookup === 'search'
+      ? createContactSync({ db: deps.db, amo: deps.amo, account: deps.account ?? 'default', normalisePhone: (p) => normalisePhone(p, country), now, log })
+      : undefined;
+  let lastImport = 0;
+  let importing = false;
+  // Contact webhooks (through domain_events): deleted contacts leave the index, changed ones with phones/emails join.
+  const contactEvents = createConsumer({
+    db: deps.db,
+    name: 'delivery.contact_index',
+    types: ['contact.changed', 'contact.deleted'],
+    pollMs: pollMs,
+    ...(log ? { logger: log } : {}),
+    handle: async (tx, events) => {
+      const at = new Date(now());
+      const gone = events.filter((e) => e.type === 'contact.deleted').map((e) => e.payload.amo_contact_id);
+      const rows = events.flatMap((e) => {
+        if (e.type !== 'contact.changed' || e.payload.kind !== 'contact') return [];
+        const p = e.payload as { amo_contact_id: number; phones?: string[]; emails?: string[] };
+        const keys = [
+          ...(p.phones ?? []).flatMap((x) => {
+            const e164 = normalisePhone(x, country);
+            return e164 ? [`phone:${e164}`] : [];
+          }),
+          ...(p.emails ?? []).filter((x) => x.includes('@')).map((x) => `email:${x.trim().toLowerCase()}`),
+        ];
+        return keys.map((key) => ({ key, amoContactId: p.amo_contact_id, source: 'webhook' }));
+      });
+      await unindexContacts(tx, gone);
+      await indexContacts(tx, rows, at);
+    },
+  });
 
   let running = false;
   let lanes: Promise<void>[] = [];
@@ -159,8 +211,31 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   async function maybeSweep(): Promise<void> {
     if (now() - lastSweep < Math.max(1000, claimTimeoutMs / 4)) return;
     lastSweep = now();
+    // Claims of processes known dead go back at once: any other process on an exclusive (PGlite) database, and on
+    // this host a worker whose pid no longer runs. The rest wait for the claim timeout.
+    const dead = (await claimOwners(deps.db)).filter((w) => w !== workerId && (o.exclusiveDb === true || deadOnThisHost(w)));
+    const early = await sweepStaleClaims(deps.db, new Date(now()), new Date(now()), dead);
+    if (early.length > 0) log?.warn({ count: early.length }, 'claims of a dead process swept back (they will be looked up before resending)');
     const swept = await sweepStaleClaims(deps.db, new Date(now() - claimTimeoutMs), new Date(now()));
     if (swept.length > 0) log?.warn({ count: swept.length }, 'stale claims swept back (they will be looked up before resending)');
+  }
+
+  /** `search` mode: import the account's contacts into the index when it is not complete, and again periodically. */
+  async function maybeImport(): Promise<void> {
+    if (!contactSync || importing || (lastImport !== 0 && now() - lastImport < reimportMs)) return;
+    if (lastImport === 0 && (await contactSync.isComplete())) {
+      lastImport = now();
+      return;
+    }
+    importing = true;
+    lastImport = now();
+    void contactSync
+      .importAll({ timeoutMs: requestTimeoutMs })
+      .catch((e: unknown) => {
+        lastImport = 0; // try again on the next tick
+        log?.warn({ err: { message: classifyError(e).message } }, 'contact index import failed (searching amoCRM meanwhile)');
+      })
+      .finally(() => (importing = false));
   }
 
   /** Abort controllers of the batches in flight: stop() aborts them after its grace period. */
@@ -170,6 +245,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     const m = await ensureMarker();
     const rows = await claimLeads(deps.db, workerId, batchSize, new Date(now()));
     if (rows.length === 0) return { claimed: 0, delivered: 0, failed: 0, held: 0, notes: 0 };
+    if (rows.length >= batchSize) lastFullClaimAt = now();
     metrics?.batchSize.observe(rows.length);
     // Abort our own calls before the claim can be swept, so two workers never send the same lead at once.
     const ctrl = new AbortController();
@@ -184,6 +260,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
           resolved: await resolvedMap(),
           marker: m,
           mode: lookup,
+          contactSync,
           workerId,
           now,
           random,
@@ -219,7 +296,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         continue;
       }
       try {
-        if (i === 0) await maybeSweep();
+        if (i === 0) {
+          await maybeSweep();
+          await maybeImport();
+        }
         const r = await claimAndDeliver();
         if (r.claimed === 0) await idle(pollMs);
       } catch (e) {
@@ -233,6 +313,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
 
   // Notes wait for a full call (notes_batch) unless the oldest has waited notesMaxDelayMs: under load every
   // notes call carries ~250 notes; when idle a note lags its deal by at most about that delay.
+  let lastFullClaimAt = 0;
   async function notesLane(): Promise<void> {
     while (running) {
       await new Promise<void>((resolve) => {
@@ -248,6 +329,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       try {
         const due = await dueNotes(deps.db, new Date(now()));
         if (due.count === 0 || (due.count < notesBatch && due.oldestMs < notesDelayMs && running)) continue;
+        // A backlog of leads is being delivered (full batches claimed just now): deals first — the notes share the
+        // same 7 requests/s and follow within NOTES_YIELD_MAX_MS.
+        if (running && now() - lastFullClaimAt < 2000 && due.oldestMs < NOTES_YIELD_MAX_MS) continue;
         notesPending = 0;
         await flushNotes(notesCtx);
         // A backlog of full calls goes out at once; a remainder waits for the next tick.
@@ -277,7 +361,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     start() {
       if (running) return;
       running = true;
-      lanes = [...Array.from({ length: concurrency }, (_, i) => lane(i)), notesLane()];
+      // The contact index's import is decided (and started when needed) before the first claim, so the first
+      // batches wait for it instead of searching amoCRM per contact meanwhile.
+      const importDecided = maybeImport().catch(() => undefined);
+      lanes = [...Array.from({ length: concurrency }, (_, i) => importDecided.then(() => lane(i))), notesLane()];
+      contactEvents.start();
       log?.info({ workerId, concurrency, lookup, batchSize }, 'delivery worker started');
     },
     async stop() {
@@ -296,6 +384,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
       clearTimeout(timer);
       await all;
+      await contactEvents.stop();
       lanes = [];
       log?.info({ workerId }, 'delivery worker stopped');
     },
@@ -315,6 +404,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     pausedReason: () => paused,
     async runOnce() {
       await maybeSweep();
+      await maybeImport();
       const r = await claimAndDeliver();
       await flushNotes(notesCtx);
       return r;
@@ -331,4 +421,17 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       };
     },
   };
+}
+
+/** A worker id `host:pid:…` of this host whose process is gone (signal 0 → ESRCH). A reused pid counts as alive. */
+export function deadOnThisHost(workerId: string): boolean {
+  const [host, pidText] = workerId.split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

@@ -28,7 +28,7 @@ export interface DomainEvents {
    */
   'deal.history_changed': Record<string, never>;
   /** A contact or company was added or changed in amoCRM. */
-  'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[] };
+  'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[]; phones?: string[]; emails?: string[] };
   'contact.deleted': { amo_contact_id: number; kind: string };
   /** A WhatsApp message from a person (src/whatsapp): ends sequences that exit on reply, opens the 24 h window. */
   'whatsapp.inbound': { phone: string; message_id: string; type: string; text?: string | null; stop?: boolean; context_message_id?: string | null };

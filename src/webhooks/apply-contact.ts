@@ -32,7 +32,20 @@ export async function applyContactObservation(tx: Tx, o: ContactObservation): Pr
   if (row) await tx.update(amoContacts).set(next).where(eq(amoContacts.amoContactId, o.amoContactId));
   else await tx.insert(amoContacts).values(next);
   await insertDomainEvents(tx, [
-    { type: 'contact.changed', at: o.at, payload: { amo_contact_id: o.amoContactId, kind: o.kind, action: o.action, lead_ids: next.leadIds } },
+    {
+      type: 'contact.changed',
+      at: o.at,
+      // phones/emails: what delivery's contact index needs (the values of the PHONE/EMAIL fields now known).
+      payload: { amo_contact_id: o.amoContactId, kind: o.kind, action: o.action, lead_ids: next.leadIds, phones: valuesOf(customFields, 'PHONE'), emails: valuesOf(customFields, 'EMAIL') },
+    },
   ]);
   return true;
+}
+
+function valuesOf(fields: Record<string, AmoFieldValue>, code: string): string[] {
+  return Object.values(fields)
+    .filter((f) => f.code === code)
+    .flatMap((f) => f.values.map((v) => v.value))
+    .filter((v): v is string | number => (typeof v === 'string' && v !== '') || typeof v === 'number')
+    .map(String);
 }

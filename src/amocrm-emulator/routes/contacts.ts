@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ValidationErrorEntry } from '../../amocrm/types.js';
 import { actor, withList, type EmuCtx } from '../context.js';
 import { applyOrder, asList, baseUrl, inRange, link, parseIdParam, range, sendHal, sendNoContent, sendPage } from '../hal.js';
+import { searchableAt } from './leads.js';
 import { checkContact, createContact, patchContact, type ContactPlan } from '../lead-write.js';
 import { fail } from '../problems.js';
 import { toCompany, toContact } from '../serialize.js';
@@ -29,7 +30,10 @@ export function contactRoutes(ctx: EmuCtx, kind: 'contact' | 'company') {
       const q = req.query as Record<string, unknown>;
       const f = isObj(q.filter) ? q.filter : {};
       let all = [...ctx.store.contacts.values()].filter(visible);
-      if (typeof q.query === 'string' || typeof q.query === 'number') all = all.filter((c) => matchesQuery(c, String(q.query)));
+      if (typeof q.query === 'string' || typeof q.query === 'number') {
+        const indexed = searchableAt(ctx);
+        all = all.filter((c) => indexed(c) && matchesQuery(c, String(q.query)));
+      }
       const ids = asList(f.id).map(Number);
       if (ids.length) all = all.filter((c) => ids.includes(c.id));
       if (typeof f.name === 'string') all = all.filter((c) => c.name === f.name);
@@ -37,9 +41,9 @@ export function contactRoutes(ctx: EmuCtx, kind: 'contact' | 'company') {
         const r = range(f[k]);
         if (r) all = all.filter((c) => inRange(c[k], r));
       }
-      applyOrder(req, all, ['updated_at', 'id'], (x, k) => Number(x[k as keyof ContactRec] ?? 0));
+      applyOrder(req, all, ['updated_at', 'id'], (x, k) => Number(x[k as keyof ContactRec] ?? 0), { key: 'updated_at', dir: 'asc' });
       const withs = withList(req);
-      return sendPage(req, reply, entity, all, { render: (c) => render(req, c, withs) });
+      return sendPage(req, reply, entity, all, { itemLinksKeepQuery: true, render: (c) => render(req, c, withs) });
     });
 
     app.get(`/api/v4/${entity}/:id`, async (req, reply) => {

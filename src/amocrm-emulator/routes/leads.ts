@@ -27,14 +27,25 @@ export function leadMatchesQuery(l: LeadRec, query: string): boolean {
   return cfText(l).replace(/\D/g, '').includes(digits);
 }
 
-export function filterLeads(req: FastifyRequest, all: LeadRec[]): LeadRec[] {
+/**
+ * Search index lag (`searchLagMs`): `query` finds only entities whose last change (their `updated_at` second, so never
+ * early) is at least the lag old on the emulator clock. Returns the predicate.
+ */
+export function searchableAt(ctx: EmuCtx): (r: { updated_at: number }) => boolean {
+  const lag = ctx.opts.searchLagMs ?? 0;
+  if (lag <= 0) return () => true;
+  const now = ctx.nowMs();
+  return (r) => (r.updated_at + 1) * 1000 + lag <= now;
+}
+
+export function filterLeads(req: FastifyRequest, all: LeadRec[], indexed: (l: LeadRec) => boolean = () => true): LeadRec[] {
   const q = req.query as Record<string, unknown>;
   const f = isObj(q.filter) ? q.filter : {};
   // Deleted leads are in the trash: only `with=only_deleted` lists them (and then only them). Unsorted leads are
   // listed (in the unsorted stage); only their contacts are hidden.
   const onlyDeleted = withList(req).includes('only_deleted');
   let out = all.filter((l) => l.is_deleted === onlyDeleted);
-  if ((typeof q.query === 'string' || typeof q.query === 'number') && String(q.query) !== '') out = out.filter((l) => leadMatchesQuery(l, String(q.query)));
+  if ((typeof q.query === 'string' || typeof q.query === 'number') && String(q.query) !== '') out = out.filter((l) => indexed(l) && leadMatchesQuery(l, String(q.query)));
   const ids = asList(f.id).map(Number);
   if (ids.length) out = out.filter((l) => ids.includes(l.id));
   const pids = asList(f.pipeline_id).map(Number);
@@ -56,9 +67,9 @@ export function filterLeads(req: FastifyRequest, all: LeadRec[]): LeadRec[] {
 export function leadRoutes(ctx: EmuCtx) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get('/api/v4/leads', async (req, reply) => {
-      const items = applyOrder(req, filterLeads(req, [...ctx.store.leads.values()]), ['created_at', 'updated_at', 'id'], (x, k) => Number(x[k as keyof LeadRec] ?? 0));
+      const items = applyOrder(req, filterLeads(req, [...ctx.store.leads.values()], searchableAt(ctx)), ['created_at', 'updated_at', 'id'], (x, k) => Number(x[k as keyof LeadRec] ?? 0), { key: 'updated_at', dir: 'asc' });
       const withs = withList(req);
-      return sendPage(req, reply, 'leads', items, { render: (l) => toLead(ctx.store, baseUrl(req), l, withs) });
+      return sendPage(req, reply, 'leads', items, { itemLinksKeepQuery: true, render: (l) => toLead(ctx.store, baseUrl(req), l, withs) });
     });
 
     app.get('/api/v4/leads/:id', async (req, reply) => {
