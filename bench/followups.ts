@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   // The emulator's own limit (Meta's default 80/s) is above ours, so a 130429 here would mean our limiter failed.
   const emulator = await startWhatsAppEmulator({ statusDelaysMs: { read: false } });
   const whatsapp = createWhatsAppChannel({ apiUrl: emulator.url, graphVersion: 'v23.0', token: emulator.config.token, phoneNumberId: emulator.config.phoneNumberId, ratePerSecond: WA_RATE, db: db.db, account: 'default' });
-  const fu = createFollowups({ db: db.db, config, account: 'default', channels: { email, whatsapp }, pipelines: async () => undefined, consume: false, options: { batchSize: 100, concurrency: 16, pollMs: 50 } });
+  const fu = createFollowups({ db: db.db, config, account: 'default', channels: { email, whatsapp }, pipelines: async () => undefined, consume: false, options: { batchSize: 100, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16), rounds: Number(process.env.BENCH_ROUNDS ?? 3), pollMs: 50 } });
   const sent = () => catcher.messages().length + emulator.control.messages().length;
   console.log(`followups bench: ${kind}, ${N} enrolments (1 in ${WA_EVERY} WhatsApp at ≤ ${WA_RATE}/s), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   try {

@@ -45,7 +45,11 @@ export interface FollowupsDeps {
   options?: {
     pollMs?: number;
     batchSize?: number;
+    /** Steps run at once within a round. */
     concurrency?: number;
+    /** Rounds in flight at once (default 3): a round waits for its slowest step (a WhatsApp send waiting for its
+     * rate slot), so the next claims do not wait behind it. Claims use SKIP LOCKED: rounds never share a step. */
+    rounds?: number;
     /** A claim older than this was abandoned before calling out: taken over (default 60 s). */
     claimTimeoutMs?: number;
     /** An attempt in `sending` older than this is marked unknown, never resent (default 5 min). */
@@ -188,15 +192,20 @@ export function createFollowups(deps: FollowupsDeps): Followups {
         });
 
   let running = false;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
+  let loop: Promise<unknown> | undefined;
+  const sleepers = new Set<() => void>();
+  const wakeUp = () => {
+    for (const w of [...sleepers]) w();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      wakeUp = () => {
+      const done = () => {
         clearTimeout(t);
+        sleepers.delete(done);
         r();
       };
+      const t = setTimeout(done, ms);
+      sleepers.add(done);
     });
 
   const view = (rows: FollowupEnrolmentRow[]) => enrolmentViews(db, rows);
@@ -261,7 +270,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
       if (running) return;
       running = true;
       consumer?.start();
-      loop = (async () => {
+      const round = async () => {
         while (running) {
           let n = 0;
           try {
@@ -271,11 +280,12 @@ export function createFollowups(deps: FollowupsDeps): Followups {
           }
           if (running && n < batchSize) await sleep(o.pollMs ?? 500);
         }
-      })();
+      };
+      loop = Promise.all(Array.from({ length: Math.max(1, o.rounds ?? 3) }, round));
     },
     async stop() {
       running = false;
-      wakeUp?.();
+      wakeUp();
       await consumer?.stop();
       await loop;
     },
@@ -288,7 +298,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
     },
     wake() {
       consumer?.wake();
-      wakeUp?.();
+      wakeUp();
     },
     tick,
     pollEvents: async () => {
