@@ -7,7 +7,7 @@ import type { FollowupEnrolmentRow, FollowupStepRow } from '../db/index.js';
 
 export class FollowupsError extends Error {
   constructor(
-    readonly code: 'ENROLMENT_NOT_FOUND' | 'LEAD_NOT_FOUND' | 'SEQUENCE_NOT_FOUND' | 'STEP_NOT_FOUND' | 'STEP_NOT_A_MESSAGE',
+    readonly code: 'UNSUBSCRIBE_LINK_INVALID' | 'ENROLMENT_NOT_FOUND' | 'LEAD_NOT_FOUND' | 'SEQUENCE_NOT_FOUND' | 'STEP_NOT_FOUND' | 'STEP_NOT_A_MESSAGE',
     readonly statusCode: number,
     message: string,
   ) {
@@ -100,6 +100,15 @@ const page = (title: string, body: string) =>
   `<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title>` +
   `<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}button{font-size:1rem;padding:.6rem 1.2rem;border:0;border-radius:6px;background:#2563eb;color:#fff;cursor:pointer}</style></head><body>${body}</body></html>`;
 
+/** A link that is not ours: a page for a person's browser, problem+json for anything else (a mail provider's POST). */
+function invalidLink(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!String(req.headers.accept ?? '').includes('text/html')) throw new FollowupsError('UNSUBSCRIBE_LINK_INVALID', 404, 'this unsubscribe link is not valid');
+  return reply
+    .code(404)
+    .type('text/html; charset=utf-8')
+    .send(page('Link not valid', '<h1>Ссылка недействительна</h1><p>This unsubscribe link is not valid.</p>'));
+}
+
 export function followupRoutes(deps: FollowupRoutesDeps): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -109,8 +118,8 @@ export function followupRoutes(deps: FollowupRoutesDeps): FastifyPluginAsync {
       { schema: { tags: ['followups'], summary: 'Unsubscribe page: asks to confirm (GET never unsubscribes: link scanners prefetch)', params: Token } },
       async (req, reply) => {
         const ok = await deps.unsubscribe(req.params.token, false);
+        if (!ok) return invalidLink(req, reply);
         reply.type('text/html; charset=utf-8');
-        if (!ok) return reply.code(404).send(page('Link not valid', '<h1>Ссылка недействительна</h1><p>This unsubscribe link is not valid.</p>'));
         return page(
           'Unsubscribe',
           `<h1>Отписаться от писем?</h1><p>Адрес <b>${esc(ok.address)}</b> больше не будет получать письма этой рассылки.</p>` +
@@ -129,8 +138,8 @@ export function followupRoutes(deps: FollowupRoutesDeps): FastifyPluginAsync {
       },
       async (req, reply) => {
         const ok = await deps.unsubscribe(req.params.token, true);
+        if (!ok) return invalidLink(req, reply);
         reply.type('text/html; charset=utf-8');
-        if (!ok) return reply.code(404).send(page('Link not valid', '<h1>Ссылка недействительна</h1>'));
         return page('Unsubscribed', `<h1>Вы отписались</h1><p><b>${esc(ok.address)}</b> больше не получит писем этой рассылки.</p>`);
       },
     );
