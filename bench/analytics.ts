@@ -1,7 +1,7 @@
 // Bench: every dashboard API call over a large synthetic data set. Generates N leads (default 1,000,000), 30 % of
 // them with a synced deal (300,000), ~6.7 stage-history rows per deal (~2,000,000), 5 % with a failed attempt,
 // 100,000 webhook deliveries — spread over the last 365 days in arrival order, as a real table fills (a day's
-// leads sit on neighbouring pages) — builds the deal rollup as a first start would, then times each call the dashboard makes
+// leads sit on neighbouring pages) — builds the deal and lead rollups as a first start would, then times each call the dashboard makes
 // (through Fastify inject, session cookie and all) and prints p50 / p95 / max per call.
 // Run: npx tsx bench/analytics.ts [leads=1000000] [repeats=20]
 // Env:  BENCH_TARGET=postgres (default; a fresh database on BENCH_DATABASE_URL, default
@@ -57,9 +57,11 @@ async function step(label: string, fn: () => Promise<unknown>) {
 
 /** The deal rollup as the analytics consumer's first start builds it (the generated rows have no events), then vacuum. */
 async function buildRollup(db: Db) {
-  const { createDealRollup } = await import('../src/analytics/index.js');
+  const { createDealRollup, createLeadRollup } = await import('../src/analytics/index.js');
   const have = await db.executeSql('select count(*)::int as n from analytics_deals');
   if (Number(have.rows[0]?.n) === 0) await step('deal rollup (rebuild)', () => createDealRollup({ db: db.db }).rebuild());
+  const facts = await db.executeSql('select count(*)::int as n from analytics_lead_facts');
+  if (Number(facts.rows[0]?.n) === 0) await step('lead rollup (rebuild)', () => createLeadRollup({ db: db.db, commissionKey: 'commission' }).rebuild());
   await step('vacuum analyze', () => db.executeSql('vacuum analyze'));
 }
 

@@ -2,6 +2,7 @@
 // from the rows below; the comments give the durations the test relies on. The clock is 2026-03-20T12:00Z.
 import { amoDeals, amoDealStages, leadEvents, leads, webhookDeliveries, amoSyncCursors, type Database } from '../db/index.js';
 import { recomputeDeals } from './rollup.js';
+import { rebuildLeads } from './lead-rollup.js';
 
 const t = (iso: string) => new Date(iso);
 const touch = (source: string, medium: string, campaign?: string) => ({
@@ -109,4 +110,6 @@ export async function insertAnalyticsFixture(db: Database): Promise<void> {
   await db.insert(amoSyncCursors).values({ name: 'amo_events', cursor: 1773990000, detail: { events: 4, leads: 2 }, updatedAt: t('2026-03-20T11:55:00Z') });
   // The deal rollup a running `analytics_deals` consumer would have built from these rows' events.
   await recomputeDeals(db);
+  // And the lead rollup (Sources) a running `analytics_leads` consumer would have built.
+  await rebuildLeads(db, 'commission');
 }

@@ -8,3 +8,5 @@ export type { CsvColumn } from './csv.js';
 export * as analyticsSql from './sql.js';
 export { createDealRollup, recomputeDeals, DEAL_FACT_EVENTS, ROLLUP_CONSUMER } from './rollup.js';
 export type { DealRollup, DealRollupDeps } from './rollup.js';
+export { createLeadRollup, recomputeLeads, rebuildLeads, relinkLeads, LEAD_FACT_EVENTS, LEAD_ROLLUP_CONSUMER } from './lead-rollup.js';
+export type { LeadRollup, LeadRollupDeps } from './lead-rollup.js';

@@ -5,20 +5,11 @@
 // rollup drift from the raw query: whatever order events come in, the last recomputation sees the final rows.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/index.js';
-import { createConsumer, type Consumer, type ConsumerTx, type EventName } from '../events/index.js';
+import { createConsumer, type Consumer, type ConsumerTx } from '../events/index.js';
+import { DEAL_FACT_EVENTS } from './fact-events.js';
+import { createLeadRollup } from './lead-rollup.js';
 
-/** Every event that can change a deal's facts (deal.history_changed: a late stage placed in the past). */
-export const DEAL_FACT_EVENTS = [
-  'deal.created',
-  'deal.stage_changed',
-  'deal.responsible_changed',
-  'deal.price_changed',
-  'deal.won',
-  'deal.lost',
-  'deal.deleted',
-  'deal.restored',
-  'deal.history_changed',
-] as const satisfies readonly EventName[];
+export { DEAL_FACT_EVENTS };
 
 export const ROLLUP_CONSUMER = 'analytics_deals';
 
@@ -80,6 +71,9 @@ export interface DealRollupDeps {
   db: Database;
   logger?: { warn(obj: object, msg: string): void };
   pollMs?: number;
+  /** When set, the lead rollup behind Sources (lead-rollup.ts) runs alongside, computed with this commission key. */
+  commissionKey?: string;
+  relinkMs?: number;
 }
 
 export function createDealRollup(deps: DealRollupDeps): DealRollup {
@@ -96,12 +90,26 @@ export function createDealRollup(deps: DealRollupDeps): DealRollup {
     },
   });
   const rebuild = () => deps.db.transaction((tx) => recomputeDeals(tx));
+  const leads =
+    deps.commissionKey === undefined
+      ? undefined
+      : createLeadRollup({
+          db: deps.db,
+          commissionKey: deps.commissionKey,
+          ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
+          ...(deps.relinkMs !== undefined ? { relinkMs: deps.relinkMs } : {}),
+          ...(deps.logger ? { logger: deps.logger } : {}),
+        });
   return {
-    pollOnce: () => consumer.pollOnce(),
+    pollOnce: async () => (await consumer.pollOnce()) + (leads ? await leads.pollOnce() : 0),
     async drain() {
       while ((await consumer.pollOnce()) > 0);
+      await leads?.drain();
     },
-    rebuild,
+    async rebuild() {
+      await rebuild();
+      await leads?.rebuild();
+    },
     async start() {
       // Deals synced before this consumer existed (or restored from a dump) have no facts: build them once. The
       // consumer's events from its cursor on are re-applied on top, which is harmless (recomputation).
@@ -110,8 +118,15 @@ export function createDealRollup(deps: DealRollupDeps): DealRollup {
       )) as unknown as { rows: { empty: boolean }[] };
       if (res.rows[0]?.empty) await rebuild();
       consumer.start();
+      await leads?.start();
     },
-    stop: () => consumer.stop(),
-    wake: () => consumer.wake(),
+    async stop() {
+      await consumer.stop();
+      await leads?.stop();
+    },
+    wake: () => {
+      consumer.wake();
+      leads?.wake();
+    },
   };
 }

@@ -199,7 +199,7 @@ export function analyticsRoutes(deps: AnalyticsRouteDeps): FastifyPluginAsync {
     app.get('/api/analytics/sources', { schema: { ...common, summary: 'UTM source/medium/campaign (first or last touch) → leads → deals → won → revenue → commission', querystring: SourcesQuery }, onRequest }, async (req, reply) => {
       const qs = req.query;
       const range = rangeOf(qs, now());
-      const rows = (await q.sources(deps.db, qs.touch, qs.level, range, deps.commissionKey)).map((r) => ({
+      const rows = (await q.sources(deps.db, qs.touch, qs.level, range)).map((r) => ({
         ...r,
         conversion: ratio(r.won, r.leads),
         revenuePerLead: ratio(r.revenue, r.leads),

@@ -374,7 +374,36 @@ export interface SourceRow {
  * Leads created in the range (spam excluded) by UTM of the chosen touch → deals synced for them → won deals →
  * revenue (price of won deals) → commission (the mapped field of won deals).
  */
-export async function sources(db: Database, touch: Touch, level: SourceLevel, range: Range, commissionKey: string): Promise<SourceRow[]> {
+export async function sources(db: Database, touch: Touch, level: SourceLevel, range: Range): Promise<SourceRow[]> {
+  // From the lead rollup (lead-rollup.ts): whole UTC days of the range from the daily aggregates, the partial days at
+  // its edges (a time zone other than UTC) from the per-lead facts. [a, b) is the range; [da, db) its whole UTC days.
+  const p = sql.raw(touch);
+  const medium = level === 'source' ? sql`null::text` : sql`nullif(x.medium, '')`;
+  const campaign = level === 'campaign' ? sql`nullif(x.campaign, '')` : sql`null::text`;
+  const fact = sql`f.${p}_source, f.${p}_medium, f.${p}_campaign, 1, f.has_deal::int, f.is_won::int,
+    case when f.is_won then f.price end, case when f.is_won then f.commission end`;
+  return rows<SourceRow>(
+    db,
+    sql`with r as (select ${startOf(range.from, range.tz)} as a, ${endOf(range.to, range.tz)} as b),
+      u as (select a, b, (a at time zone 'UTC') as au, (b at time zone 'UTC')::date as db from r),
+      e as (select a, b, db, case when au = au::date then au::date else au::date + 1 end as da from u),
+      w as (select a, b, da, db, (da::timestamp at time zone 'UTC') as dat, (db::timestamp at time zone 'UTC') as dbt from e),
+      x (source, medium, campaign, leads, deals, won, revenue, commission) as (
+        select g.source, g.medium, g.campaign, g.leads, g.deals, g.won, g.revenue, g.commission
+          from analytics_lead_days g, w where g.touch = ${touch} and g.day >= w.da and g.day < w.db
+        union all
+        select ${fact} from analytics_lead_facts f, w where f.created_at >= w.a and f.created_at < least(w.b, w.dat)
+        union all
+        select ${fact} from analytics_lead_facts f, w where f.created_at >= greatest(w.a, w.dat, w.dbt) and f.created_at < w.b)
+      select nullif(x.source, '') as source, ${medium} as medium, ${campaign} as campaign, sum(x.leads)::int as leads,
+        sum(x.deals)::int as deals, sum(x.won)::int as won, coalesce(sum(x.revenue), 0)::float8 as revenue,
+        coalesce(sum(x.commission), 0)::float8 as commission
+      from x group by 1, 2, 3 order by leads desc, revenue desc, 1, 2, 3`,
+  );
+}
+
+/** The same straight from leads + amo_deals (no rollup): the reference the lead rollup is tested against. */
+export async function sourcesRaw(db: Database, touch: Touch, level: SourceLevel, range: Range, commissionKey: string): Promise<SourceRow[]> {
   const medium = level === 'source' ? sql`null::text` : touchValue(touch, 'utm_medium');
   const campaign = level === 'campaign' ? touchValue(touch, 'utm_campaign') : sql`null::text`;
   return rows<SourceRow>(

@@ -70,7 +70,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     }
     return (await getLead(deps.db, id.toLowerCase())) ? ('not_replayable' as const) : ('not_found' as const);
   };
-  const rollup = createDealRollup({ db: deps.db, ...(deps.logger ? { logger: deps.logger } : {}) });
+  const rollup = createDealRollup({ db: deps.db, commissionKey: deps.commissionKey ?? 'commission', ...(deps.logger ? { logger: deps.logger } : {}) });
   return {
     rollup,
     routes: () => async (app) => {

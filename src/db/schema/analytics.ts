@@ -3,7 +3,7 @@
 // consumer of domain_events). Every value is a function of the deal's current raw rows, so replays, duplicates and
 // out-of-order deliveries cannot make it drift: the last recomputation wins. Deleted deals have no rows.
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, doublePrecision, index, integer, numeric, pgTable, primaryKey, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, date, doublePrecision, index, integer, numeric, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const analyticsDeals = pgTable(
   'analytics_deals',
@@ -55,3 +55,63 @@ export const analyticsDealStages = pgTable(
     index('analytics_deal_stages_stage_cohort_idx').on(t.pipelineId, t.statusId, t.cohortAt, t.closedSecs, t.openCount, t.openSum),
   ],
 );
+
+// ── The lead rollup (Sources) ───────────────────────────────────────────────────────────────────────────────
+// One fact row per (not spam) lead and daily (UTC) aggregates per (touch, day, source, medium, campaign, form),
+// kept by the `analytics_leads` consumer (src/analytics/lead-rollup.ts): every batch recomputes the named leads'
+// facts from their current `leads` / `amo_deals` rows, then recomputes every aggregate group those leads were or
+// are in from the facts (never a running total). Text keys are '' for "no value" (a UTM value is never '').
+
+export const analyticsLeadFacts = pgTable(
+  'analytics_lead_facts',
+  {
+    leadId: uuid('lead_id').primaryKey(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    /** The UTC calendar day of createdAt (the aggregates' day). */
+    day: date('day', { mode: 'string' }).notNull(),
+    formKey: text('form_key').notNull(),
+    firstSource: text('first_source').notNull(),
+    firstMedium: text('first_medium').notNull(),
+    firstCampaign: text('first_campaign').notNull(),
+    lastSource: text('last_source').notNull(),
+    lastMedium: text('last_medium').notNull(),
+    lastCampaign: text('last_campaign').notNull(),
+    /** leads.amo_lead_id when the facts were computed (the link delivery sets without an event; see relink). */
+    amoLeadId: bigint('amo_lead_id', { mode: 'number' }),
+    /** The linked deal exists and is not deleted. */
+    hasDeal: boolean('has_deal').notNull(),
+    isWon: boolean('is_won').notNull(),
+    price: numeric('price', { mode: 'number' }),
+    commission: numeric('commission', { mode: 'number' }),
+  },
+  (t) => [
+    index('analytics_lead_facts_created_idx').on(t.createdAt),
+    index('analytics_lead_facts_amo_lead_idx').on(t.amoLeadId),
+    index('analytics_lead_facts_first_idx').on(t.day, t.formKey, t.firstSource, t.firstMedium, t.firstCampaign),
+    index('analytics_lead_facts_last_idx').on(t.day, t.formKey, t.lastSource, t.lastMedium, t.lastCampaign),
+  ],
+);
+
+export const analyticsLeadDays = pgTable(
+  'analytics_lead_days',
+  {
+    touch: text('touch', { enum: ['first', 'last'] }).notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    source: text('source').notNull(),
+    medium: text('medium').notNull(),
+    campaign: text('campaign').notNull(),
+    formKey: text('form_key').notNull(),
+    leads: integer('leads').notNull(),
+    deals: integer('deals').notNull(),
+    won: integer('won').notNull(),
+    revenue: numeric('revenue', { mode: 'number' }).notNull(),
+    commission: numeric('commission', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.touch, t.day, t.source, t.medium, t.campaign, t.formKey] })],
+);
+
+/** The commission field key the lead facts were computed with (a different configured key rebuilds them). */
+export const analyticsLeadRollup = pgTable('analytics_lead_rollup', {
+  id: text('id').primaryKey(),
+  commissionKey: text('commission_key').notNull(),
+});
