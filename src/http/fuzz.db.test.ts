@@ -3,7 +3,8 @@
 // the OpenAPI document lists): generated hostile bodies, query strings and headers, seeded and reproducible.
 // Asserts: never a 5xx, every 4xx is problem+json with a `code` and no stack trace, no lead row without a 2xx
 // answer, no polluted prototype, and no secret or personal data in the log afterwards.
-//   FUZZ_SEED=1234 FUZZ_RUNS=20000 npx vitest run src/http/fuzz.db.test.ts   (default: a random seed, 1,500 runs)
+//   FUZZ_SEED=1234 FUZZ_RUNS=20000 npx vitest run src/http/fuzz.db.test.ts   (default: seed 20261202, 1,500 runs —
+//   fixed, so CI is reproducible; FUZZ_SEED=random picks a new one and prints it)
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { startServer, type Server } from '../main.js';
 import { loggerOptions } from './index.js';
 
 const WEB_DIST = fileURLToPath(new URL('../../dist/web', import.meta.url));
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 20261202);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
 const ADMIN = 'fuzz-admin-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'fuzz-webhook-secret-0123456789abcdef';

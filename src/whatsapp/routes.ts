@@ -61,7 +61,8 @@ export function whatsappWebhookRoutes(deps: WhatsAppWebhookDeps): FastifyPluginA
       async (req, reply) => {
         const q = (req.query ?? {}) as Record<string, unknown>;
         if (q['hub.mode'] !== 'subscribe' || !tokenMatches(q['hub.verify_token'], deps.verifyToken)) {
-          deps.logger?.warn({ ip: req.ip, mode: typeof q['hub.mode'] === 'string' ? q['hub.mode'] : null }, 'whatsapp webhook verification refused');
+          // Never the query's own text in the log (anyone can send it).
+          deps.logger?.warn({ ip: req.ip, subscribe: q['hub.mode'] === 'subscribe' }, 'whatsapp webhook verification refused');
           return problem(reply, req, 403, 'WHATSAPP_VERIFY_TOKEN_INVALID', 'hub.mode must be "subscribe" and hub.verify_token must equal WHATSAPP_VERIFY_TOKEN');
         }
         const challenge = q['hub.challenge'];
