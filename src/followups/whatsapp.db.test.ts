@@ -12,6 +12,7 @@ import { SANDBOX_ADMIN as ADMIN, startSandbox, until, type Sandbox } from '../..
 import { followupEnrolments, followupSteps } from '../db/index.js';
 import { getLead } from '../intake/index.js';
 import type { Server } from '../main.js';
+const DASHBOARD = { email: 'owner@example.test', password: 'dashboard-password-1' };
 const YAML = `
 forms:
   default: { title: Website }
@@ -37,7 +38,7 @@ sequences:
 async function sandbox(): Promise<{ server: Server; base: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'leadbridge-fu-wa-'));
   writeFileSync(join(dir, 'leadbridge.yaml'), YAML);
-  const sb = await startSandbox(join(dir, 'leadbridge.yaml'));
+  const sb = await startSandbox(join(dir, 'leadbridge.yaml'), { LEADBRIDGE_ADMIN_EMAIL: DASHBOARD.email, LEADBRIDGE_ADMIN_PASSWORD: DASHBOARD.password });
   open.push(sb);
   return sb;
 }
@@ -112,6 +113,18 @@ describe('WhatsApp follow-ups in the sandbox', { timeout: 300_000 }, () => {
       ['chat', 'completed', null],
       ['hello', 'exited', 'replied'],
     ]);
+    // The dashboard's lead page (its API, signed in) shows the same follow-ups with their messages.
+    const login = await server.app.inject({ method: 'POST', url: '/api/dashboard/login', payload: DASHBOARD });
+    expect(login.statusCode).toBe(200);
+    const cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const page = await server.app.inject({ method: 'GET', url: `/api/analytics/leads/${leadId}`, headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    const shown = (page.json() as { followups: { sequence: string; exit_reason: string | null; steps: { channel: string; status: string; message_id: string | null }[] }[] }).followups;
+    expect(shown.map((f) => [f.sequence, f.exit_reason]).sort()).toEqual([
+      ['chat', null],
+      ['hello', 'replied'],
+    ]);
+    expect(shown.find((f) => f.sequence === 'hello')?.steps[0]).toMatchObject({ channel: 'whatsapp', message_id: sent.id });
     const messages = (await (await fetch(`${base}/api/admin/messages`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { whatsapp: { template?: { name: string } }[] };
     expect(messages.whatsapp.map((m) => m.template?.name)).toContain('lead_welcome');
   });
