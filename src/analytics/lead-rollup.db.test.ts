@@ -9,6 +9,7 @@ import { leads } from '../db/index.js';
 import { emit } from '../events/index.js';
 import { applyDealObservation, type DealObservation } from '../webhooks/index.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
+import { mulberry32 } from '../../test/rng.js';
 import { createLeadRollup, LEAD_FACT_EVENTS, LEAD_ROLLUP_CONSUMER } from './lead-rollup.js';
 import { sources, sourcesRaw, type Range, type SourceLevel, type Touch } from './sql.js';
 
@@ -20,15 +21,6 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = Date.parse('2026-03-01T00:00:00Z') / 1000;
 const KEY = 'commission';
@@ -132,7 +124,7 @@ async function settle(rollup: { drain(): Promise<void> }) {
 
 describe('lead rollup (Sources)', () => {
   it('equals the raw query after captured leads, late links and out-of-order, repeated deal webhooks', async () => {
-    const random = rng(20261203);
+    const random = mulberry32(20261203);
     const { actions, attr } = stream(random, 150);
     const rollup = createLeadRollup({ db: t.db, commissionKey: KEY, relinkDays: 100_000 });
     const captured = new Set<number>();

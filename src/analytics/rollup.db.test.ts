@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyDealObservation, type DealObservation } from '../webhooks/index.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
+import { mulberry32 } from '../../test/rng.js';
 import { createDealRollup, DEAL_FACT_EVENTS, ROLLUP_CONSUMER } from './rollup.js';
 import { funnel, funnelRaw, managers, managersRaw, dealPipelines, type Range } from './sql.js';
 
@@ -17,16 +18,6 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-/** mulberry32: a reproducible stream. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = Date.parse('2026-03-01T00:00:00Z') / 1000;
 const NOW = Date.parse('2026-03-25T12:00:00Z');
@@ -125,7 +116,7 @@ async function settle(rollup: { drain(): Promise<void> }) {
 
 describe('deal rollup', () => {
   it('equals the raw funnel and managers figures after out-of-order, repeated webhooks, at every checkpoint', async () => {
-    const random = rng(20261202);
+    const random = mulberry32(20261202);
     const all = deliveries(random, stream(random, 60));
     const rollup = createDealRollup({ db: t.db });
     let historyOnly = 0;

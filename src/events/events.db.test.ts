@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
+import { mulberry32 } from '../../test/rng.js';
 import { createConsumer, emit, type DomainEvent } from './index.js';
 
 let t: TestDb;
@@ -13,23 +14,13 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-/** A small seeded PRNG (mulberry32) so the interleaving is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const captured = (form: string) => ({ type: 'lead.captured' as const, payload: { form } });
 
 describe('events', () => {
   it('each consumer sees every event exactly once with a slow concurrent writer', async () => {
-    const random = rng(20261201);
+    const random = mulberry32(20261201);
     const seen: Record<string, number[]> = { a: [], b: [], shared: [] };
     const consumer = (name: string, bucket: string) =>
       createConsumer({

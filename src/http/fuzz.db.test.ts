@@ -17,6 +17,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GOOGLE_KEY, META, TILDA_KEY, writeCaptureConfig } from '../../test/capture-config.js';
 import { createTestDb, pgliteDump, type TestDb } from '../../test/db.js';
+import { mulberry32 } from '../../test/rng.js';
 import { startServer, type Server } from '../main.js';
 import { loggerOptions } from './index.js';
 
@@ -29,16 +30,9 @@ const SECRETS = [ADMIN, WEBHOOK_SECRET, TILDA_KEY, GOOGLE_KEY, META.appSecret, M
 /** Personal data every generated lead carries (the log must never show it). */
 const PII_MARK = 'fuzzpii';
 
-// mulberry32: small, seeded, good enough to pick cases.
+// Seeded cases (mulberry32, test/rng.ts).
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number): number => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
   return { next, int, pick, chance: (p: number) => next() < p };
