@@ -39,7 +39,12 @@ export interface Server {
   whatsapp: WhatsAppModule;
   /** Stops accepting requests, stops workers, closes the database (and releases the PGlite lock). Idempotent. */
   close(): Promise<void>;
+  /** The shutdown step `close()` is waiting on (logged when the force-exit timer fires). */
+  closingStep(): string | undefined;
 }
+
+/** A named shutdown step; run in order by `close()`, each timed. */
+type Closer = [step: string, close: () => Promise<void>];
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -83,14 +88,15 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     migrate: true,
     logger,
   });
-  const closers: (() => Promise<void>)[] = [() => db.close()];
+  const closers: Closer[] = [['database', () => db.close()]];
+  let shutdownStep: string | undefined;
   try {
     const metrics = createMetricsRegistry();
     collectDefaultMetrics({ register: metrics, prefix: 'leadbridge_' });
 
     const queue = createQueue({ db, logger, tasks: QUEUE_TASKS });
     await queue.start();
-    closers.unshift(() => queue.stop());
+    closers.unshift(['queue', () => queue.stop()]);
     const queueDepth = async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0);
 
     // Connect: the token key, the sandbox emulator (no amoCRM credentials), THE amoCRM client, OAuth routes,
@@ -104,7 +110,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       rateLimitStore: new PgRateLimitStore(db.db),
       queueDepth,
     });
-    closers.unshift(() => connect.close());
+    closers.unshift(['connection', () => connect.close()]);
     if (connect.generatedAdminToken) {
       config.adminToken = connect.generatedAdminToken;
       process.stdout.write(`\nSANDBOX admin token (LEADBRIDGE_ADMIN_TOKEN is unset): ${connect.generatedAdminToken}\n\n`);
@@ -131,7 +137,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       phoneCountry: config.defaultCountry,
       route: (leads, ctx) => routing.route(leads, ctx),
     });
-    closers.unshift(() => delivery.stop());
+    closers.unshift(['delivery', () => delivery.stop()]);
     // Webhooks: amoCRM webhooks stored raw and acked at once, applied by the processor, repaired by reconciliation
     // (every 5 min; LEADBRIDGE_RECONCILE_CRON overrides, `off` disables; `leadbridge reconcile` runs it once).
     const webhooks = createWebhookSync({
@@ -146,8 +152,8 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ...(db.kind === 'pglite' || (opts.env ?? process.env).LEADBRIDGE_WEBHOOK_JOURNAL === 'on' ? { journalDir: config.dataDir } : {}),
     });
     const journal = webhooks.journal;
-    if (journal) closers.unshift(() => journal.close());
-    closers.unshift(() => webhooks.processor.stop());
+    if (journal) closers.unshift(['webhook journal', () => journal.close()]);
+    closers.unshift(['webhook processor', () => webhooks.processor.stop()]);
     // Capture: widget.js + public form definitions, the /l/* landing pages, Tilda/generic/Google Ads/Meta hooks.
     const capture = createCapture({ config, logger: logger.child({ module: 'capture' }) });
     // Follow-ups: sequences over email (SMTP_URL, else the built-in SMTP catcher) and WhatsApp, learning about
@@ -159,7 +165,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       logger: logger.child({ module: 'email' }),
     });
     await email.start();
-    closers.unshift(() => email.stop());
+    closers.unshift(['email', () => email.stop()]);
     const whatsapp = createWhatsApp({
       db: db.db,
       account: 'default',
@@ -180,9 +186,9 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       pipelines: async (tx) => (await loadResolvedMap(tx))?.pipelines,
       logger: logger.child({ module: 'followups' }),
     });
-    closers.unshift(() => followups.stop());
+    closers.unshift(['follow-ups', () => followups.stop()]);
     await whatsapp.start();
-    closers.unshift(() => whatsapp.stop());
+    closers.unshift(['whatsapp', () => whatsapp.stop()]);
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
@@ -210,7 +216,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const firstAdmin = await dashboard.start();
     // The deal rollup (funnel, managers) follows the webhooks' domain events; built once from the synced deals.
     await dashboard.rollup.start();
-    closers.unshift(() => dashboard.rollup.stop());
+    closers.unshift(['dashboard rollups', () => dashboard.rollup.stop()]);
     const deps: AppDeps = {
       config,
       db,
@@ -237,7 +243,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       followupsView: (leadId) => followups.leadFollowups(leadId),
     };
     const app = await buildApp(deps);
-    closers.unshift(() => app.close());
+    closers.unshift(['http', () => closeHttp(app, log)]);
     try {
       await app.listen({ port, host });
     } catch (e) {
@@ -285,19 +291,44 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
-        for (const c of closers) {
+        for (const [step, c] of closers) {
+          const started = Date.now();
+          shutdownStep = step;
           try {
             await c();
           } catch (err) {
-            log.error({ err }, 'shutdown step failed');
+            log.error({ err, step }, 'shutdown step failed');
           }
+          const ms = Date.now() - started;
+          if (ms >= 1_000) log.warn({ step, ms }, 'shutdown step was slow');
         }
+        shutdownStep = undefined;
         log.info('leadbridge stopped');
       })());
-    return { config, app, db, queue, logger, connect, followups, email, whatsapp, close };
+    return { config, app, db, queue, logger, connect, followups, email, whatsapp, close, closingStep: () => shutdownStep };
   } catch (err) {
-    for (const c of closers) await c().catch(() => undefined);
+    for (const [, c] of closers) await c().catch(() => undefined);
     throw err;
+  }
+}
+
+/** In-flight requests get this long to finish after SIGTERM; then their connections are closed. */
+const HTTP_DRAIN_MS = 5_000;
+
+/**
+ * Stops accepting connections and waits for in-flight requests, but not for ever: a keep-alive connection that was
+ * busy when `close()` began (e.g. the emulator's webhook sender) is not closed by Fastify's idle sweep and would hold
+ * the shutdown until the 15 s force-exit. After HTTP_DRAIN_MS every remaining connection is closed.
+ */
+async function closeHttp(app: Awaited<ReturnType<typeof buildApp>>, log: Logger): Promise<void> {
+  const drain = setTimeout(() => {
+    log.warn({ afterMs: HTTP_DRAIN_MS }, 'closing the HTTP connections still open at shutdown');
+    app.server.closeAllConnections();
+  }, HTTP_DRAIN_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(drain);
   }
 }
 
@@ -318,7 +349,10 @@ export async function runMain(): Promise<void> {
   }
   const shutdown = (signal: string) => {
     server.logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => {
+      server.logger.error({ step: server.closingStep() }, 'shutdown did not finish within 15 s; exiting');
+      process.exit(1);
+    }, 15_000);
     force.unref();
     void server.close().then(() => process.exit(0));
   };
