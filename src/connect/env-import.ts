@@ -40,17 +40,25 @@ export function envTokens(amo: AmoCrmConfig): EnvTokens | null {
   return null;
 }
 
+/**
+ * Imports the env pair unless this very value was imported before. Checked and written under the refresh lock: two
+ * instances starting at once must not both import, or the slower one overwrites the pair the faster one has already
+ * rotated with the spent env value, and its next refresh is refused as revoked (seen in the two-instance chaos run).
+ */
 export async function importEnvTokens(store: DbTokenStore, amo: AmoCrmConfig): Promise<EnvImportResult> {
   const env = envTokens(amo);
   if (!env) return 'none';
-  if ((await store.envImportHash()) === env.hash) return 'already_imported';
-  if (!amo.host) return 'no_host';
-  const claims = decodeJwtClaims(env.tokens.accessToken);
-  await store.connect({
-    host: amo.host,
-    accountId: typeof claims?.account_id === 'number' ? claims.account_id : null,
-    tokens: env.tokens,
-    envImportHash: env.hash,
+  if (!amo.host) return (await store.envImportHash()) === env.hash ? 'already_imported' : 'no_host';
+  const host = amo.host;
+  return store.withLock('amo_refresh', async () => {
+    if ((await store.envImportHash()) === env.hash) return 'already_imported';
+    const claims = decodeJwtClaims(env.tokens.accessToken);
+    await store.connect({
+      host,
+      accountId: typeof claims?.account_id === 'number' ? claims.account_id : null,
+      tokens: env.tokens,
+      envImportHash: env.hash,
+    });
+    return 'imported';
   });
-  return 'imported';
 }

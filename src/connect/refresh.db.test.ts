@@ -169,6 +169,26 @@ describe('long-lived tokens and env bootstrap', () => {
     expect(JSON.stringify(row)).not.toContain(fresh.refresh_token);
   });
 
+  it('two instances starting at once import the env pair once; the slower never overwrites the rotated pair', async () => {
+    const { refresh_token } = await h.emu.control.issueTokens();
+    const env = { ...h.config, amocrm: { host: 'demo.amocrm.ru', subdomain: 'demo', refreshToken: refresh_token } };
+    // Each instance imports, then at once makes a call (which refreshes the imported pair). Before the import ran
+    // under the refresh lock, both read "not imported yet" and the later write put the spent token back.
+    const start = async () => {
+      const conn = await h.connect({ config: env });
+      await conn.amo.account.get();
+      return conn;
+    };
+    const conns = await Promise.all([start(), start(), start()]);
+    expect(conns.map((c) => c.envImport).sort()).toEqual(['already_imported', 'already_imported', 'imported']);
+    const stored = await conns[0]!.store.get();
+    expect(stored?.refreshToken).not.toBe(refresh_token);
+    // The pair in the store is the live one: every instance keeps working after the access token expires.
+    h.clock.now += 25 * 3600_000;
+    for (const c of conns) expect((await c.amo.account.get()).id).toBe(31000001);
+    expect((await conns[0]!.status()).state).toBe('connected');
+  });
+
   it('an expired long-lived token is reconnect_required without a call', async () => {
     const { access_token } = await h.emu.control.issueLongLivedToken({ ttlSec: 3600 });
     const env = { ...h.config, amocrm: { host: 'demo.amocrm.ru', subdomain: 'demo', longLivedToken: access_token } };
