@@ -6,11 +6,11 @@
 // Run: npx tsx bench/analytics.ts [leads=1000000] [repeats=20]
 // Env:  BENCH_TARGET=postgres (default; a fresh database on BENCH_DATABASE_URL, default
 //       postgres://postgres@127.0.0.1:5432/postgres, dropped after) | pglite (in memory; use leads=100000)
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { migrateDb, wrapPglite, wrapPostgres, type Db } from '../src/db/index.js';
+import { createScratchDatabase } from './lib/scratch-pg.js';
 import { summarise } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -23,28 +23,15 @@ async function openTarget(): Promise<{ db: Db; drop: () => Promise<void> }> {
     await migrateDb(db);
     return { db, drop: () => db.close() };
   }
-  const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   // BENCH_KEEP=<name>: reuse (or create and keep) that database, generating only when it is empty.
-  const keep = process.env.BENCH_KEEP;
-  const name = keep ?? `bench_analytics_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  const exists = (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount;
-  if (!exists) await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = wrapPostgres(new pg.Pool({ connectionString: u.toString(), max: 10 }));
+  const scratch = await createScratchDatabase('bench_analytics', process.env.BENCH_KEEP ? { keep: process.env.BENCH_KEEP } : {});
+  const db = wrapPostgres(new pg.Pool({ connectionString: scratch.url, max: 10 }));
   await migrateDb(db);
   return {
     db,
     drop: async () => {
       await db.close();
-      if (keep) return;
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await scratch.drop();
     },
   };
 }

@@ -22,6 +22,8 @@ import { createSmtpChannel, startSmtpCatcher } from '../src/email/index.js';
 import { createFollowups } from '../src/followups/index.js';
 import { createWhatsAppChannel } from '../src/whatsapp/index.js';
 import { startWhatsAppEmulator } from '../src/whatsapp-emulator/index.js';
+import { createScratchDatabase } from './lib/scratch-pg.js';
+import { percentile } from './lib/stats.js';
 
 const N = Number(process.env.BENCH_ENROLMENTS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 100);
@@ -49,24 +51,15 @@ async function openBenchDb(): Promise<{ db: Db; drop: () => Promise<void>; kind:
     await migrateDb(db);
     return { db, drop: () => db.close(), kind: 'pglite (memory)' };
   }
-  const name = `bench_fu_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = wrapPostgres(new pg.Pool({ connectionString: u.toString(), max: 10 }));
+  const scratch = await createScratchDatabase('bench_fu', { serverUrl: url });
+  const db = wrapPostgres(new pg.Pool({ connectionString: scratch.url, max: 10 }));
   await migrateDb(db);
   return {
     db,
     kind: 'postgresql',
     drop: async () => {
       await db.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await scratch.drop();
     },
   };
 }
@@ -93,7 +86,6 @@ async function seed(db: Db, count: number, dueAt: (i: number) => Date): Promise<
   }
 }
 
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'leadbridge-bench-fu-'));
@@ -129,7 +121,7 @@ async function main(): Promise<void> {
     while (catcher.messages().length + emulator.control.messages().length - waBefore < M) await new Promise((r) => setTimeout(r, 100));
     const res = await db.db.execute(sql`select extract(epoch from (sending_at - due_at)) * 1000 as lag from followup_steps where status = 'sent'`);
     const lags = (res as unknown as { rows: { lag: number | string }[] }).rows.map((r) => Number(r.lag)).sort((a, b) => a - b);
-    console.log(`(b) lag at ${RATE} due steps/s over ${LAG_SECONDS} s (${lags.length} steps): p50 ${pct(lags, 50).toFixed(0)} ms, p99 ${pct(lags, 99).toFixed(0)} ms, max ${(lags.at(-1) ?? NaN).toFixed(0)} ms (target p99 < 5000 ms)`);
+    console.log(`(b) lag at ${RATE} due steps/s over ${LAG_SECONDS} s (${lags.length} steps): p50 ${percentile(lags, 50).toFixed(0)} ms, p99 ${percentile(lags, 99).toFixed(0)} ms, max ${(lags.at(-1) ?? NaN).toFixed(0)} ms (target p99 < 5000 ms)`);
     const refused = emulator.control.arrivals().filter((a) => a.status !== 200).length;
     console.log(`WhatsApp: at most ${emulator.control.maxPerSecond()} sends in any one-second window (limit ${WA_RATE}/s), ${refused} refused by the emulator`);
   } finally {
