@@ -23,6 +23,7 @@ import { amoCatalogSource } from './dashboard/amo-catalog.js';
 import { createEmail, type EmailModule } from './email/index.js';
 import { createFollowups, templatesUsed, type Followups } from './followups/index.js';
 import { createWhatsApp, type WhatsAppModule } from './whatsapp/index.js';
+import { createPrivacy } from './privacy/index.js';
 
 export interface Server {
   config: Config;
@@ -211,6 +212,15 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     // The deal rollup (funnel, managers) follows the webhooks' domain events; built once from the synced deals.
     await dashboard.rollup.start();
     closers.unshift(() => dashboard.rollup.stop());
+    // Privacy: backup and forget (admin API), the retention sweep of raw webhook bodies and spam leads.
+    const privacy = createPrivacy({
+      db,
+      account: 'default',
+      defaultCountry: config.defaultCountry,
+      retention: config.retention,
+      logger: logger.child({ module: 'privacy' }),
+    });
+    closers.unshift(() => privacy.retention.stop());
     const deps: AppDeps = {
       config,
       db,
@@ -227,6 +237,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => followups.routes(ctx),
         (ctx) => email.routes(ctx, () => whatsapp.sandboxMessages()),
         () => whatsapp.routes(),
+        (ctx) => privacy.routes(ctx),
       ],
       onLeadCaptured: () => {
         delivery.wake();
@@ -263,6 +274,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     delivery.start();
     webhooks.processor.start();
     followups.start();
+    privacy.retention.start();
     await queue.work('reconcile_amo', async () => {
       try {
         await webhooks.reconcile();
