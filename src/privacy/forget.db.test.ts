@@ -175,6 +175,20 @@ describe('forgetPerson', () => {
     expect(again.leads).toBe(0);
   });
 
+  it('sweeps partitioned tables (like pg-boss jobs) partition by partition, without mixing rows', async () => {
+    await tdb.db.execute(sql`create table jobs_demo (queue text not null, data jsonb not null, note text) partition by list (queue)`);
+    await tdb.db.execute(sql`create table jobs_demo_a partition of jobs_demo for values in ('a')`);
+    await tdb.db.execute(sql`create table jobs_demo_b partition of jobs_demo for values in ('b')`);
+    await tdb.db.execute(sql`insert into jobs_demo values ('a', '{"to":"part@example.ru","n":1}', 'keep a'), ('b', '{"n":2}', 'mail part@example.ru')`);
+    const r = await forgetPerson({ db: tdb.db, defaultCountry: 'RU' }, { email: 'part@example.ru' });
+    expect(r.tables).toMatchObject({ jobs_demo_a: 1, jobs_demo_b: 1 });
+    const rows = await rowsOf(sql`select queue, data, note from jobs_demo order by queue`);
+    expect(rows).toEqual([
+      { queue: 'a', data: { to: '[erased]', n: 1 }, note: 'keep a' },
+      { queue: 'b', data: { n: 2 }, note: 'mail [erased]' },
+    ]);
+  });
+
   it('refuses an invalid phone or no identifier with a machine-readable code', async () => {
     await expect(forgetPerson({ db: tdb.db, defaultCountry: 'RU' }, { phone: '12' })).rejects.toMatchObject({ code: 'PHONE_INVALID', statusCode: 422 });
     await expect(forgetPerson({ db: tdb.db, defaultCountry: 'RU' }, {})).rejects.toBeInstanceOf(PrivacyError);

@@ -103,6 +103,8 @@ async function sweep(tx: Tx, pattern: string, re: RegExp, touched: (table: strin
                   where i.indrelid = format('%I.%I', c.table_schema, c.table_name)::regclass and i.indisunique and a.attname = c.column_name) as uq
         from information_schema.columns c join information_schema.tables tb on tb.table_schema = c.table_schema and tb.table_name = c.table_name
         where tb.table_type = 'BASE TABLE' and c.table_schema not in ('pg_catalog', 'information_schema', 'drizzle')
+          -- plain tables and partitions only: a partitioned parent's ctid is not unique across its partitions
+          and (select relkind from pg_class where oid = format('%I.%I', c.table_schema, c.table_name)::regclass) = 'r'
           and c.data_type in ('text', 'character varying', 'jsonb', 'json')
         order by 1, 2, 3`,
   );
