@@ -142,6 +142,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
       logger: logger.child({ module: 'webhooks' }),
       embedded: db.kind === 'pglite',
+      rawRetentionDays: config.retention.rawWebhookDays,
       // Acks from a local journal, not the database (docs/webhooks.md): always with PGlite (its data directory is
       // locked to this process); on PostgreSQL with LEADBRIDGE_WEBHOOK_JOURNAL=on and one data directory per instance.
       ...(db.kind === 'pglite' || (opts.env ?? process.env).LEADBRIDGE_WEBHOOK_JOURNAL === 'on' ? { journalDir: config.dataDir } : {}),
