@@ -23,6 +23,7 @@ import { amoCatalogSource } from './dashboard/amo-catalog.js';
 import { createEmail, type EmailModule } from './email/index.js';
 import { createFollowups, templatesUsed, type Followups } from './followups/index.js';
 import { createWhatsApp, type WhatsAppModule } from './whatsapp/index.js';
+import { createPrivacy } from './privacy/index.js';
 
 export interface Server {
   config: Config;
@@ -147,6 +148,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
       logger: logger.child({ module: 'webhooks' }),
       embedded: db.kind === 'pglite',
+      rawRetentionDays: config.retention.rawWebhookDays,
       // Acks from a local journal, not the database (docs/webhooks.md): always with PGlite (its data directory is
       // locked to this process); on PostgreSQL with LEADBRIDGE_WEBHOOK_JOURNAL=on and one data directory per instance.
       ...(db.kind === 'pglite' || (opts.env ?? process.env).LEADBRIDGE_WEBHOOK_JOURNAL === 'on' ? { journalDir: config.dataDir } : {}),
@@ -217,6 +219,15 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     // The deal rollup (funnel, managers) follows the webhooks' domain events; built once from the synced deals.
     await dashboard.rollup.start();
     closers.unshift(['dashboard rollups', () => dashboard.rollup.stop()]);
+    // Privacy: backup and forget (admin API), the retention sweep of raw webhook bodies and spam leads.
+    const privacy = createPrivacy({
+      db,
+      account: 'default',
+      defaultCountry: config.defaultCountry,
+      retention: config.retention,
+      logger: logger.child({ module: 'privacy' }),
+    });
+    closers.unshift(['retention sweep', () => privacy.retention.stop()]);
     const deps: AppDeps = {
       config,
       db,
@@ -233,6 +244,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => followups.routes(ctx),
         (ctx) => email.routes(ctx, () => whatsapp.sandboxMessages()),
         () => whatsapp.routes(),
+        (ctx) => privacy.routes(ctx),
       ],
       onLeadCaptured: () => {
         delivery.wake();
@@ -269,6 +281,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     delivery.start();
     webhooks.processor.start();
     followups.start();
+    privacy.retention.start();
     await queue.work('reconcile_amo', async () => {
       try {
         await webhooks.reconcile();

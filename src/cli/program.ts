@@ -10,6 +10,7 @@ import { registerWorkerCommand } from './worker.js';
 import { registerWebhookUrlCommand } from './webhook-url.js';
 import { registerUsersCommand } from './users.js';
 import { registerFollowupsCommand } from './followups.js';
+import { registerPrivacyCommands } from './privacy.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,5 +25,6 @@ export function buildProgram(): Command {
   registerWebhookUrlCommand(program);
   registerUsersCommand(program);
   registerFollowupsCommand(program);
+  registerPrivacyCommands(program);
   return program;
 }

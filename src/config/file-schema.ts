@@ -36,6 +36,8 @@ const FormSchema = z
     /** Mustache template of this form's note (default: `notes.template`). */
     note_template: z.string().min(1).max(8000).optional(),
     honeypot: z.string().min(1).max(64).optional(),
+    /** The consent text version recorded for this form's leads when the lead names none (docs/privacy.md). */
+    consent_version: z.string().min(1).max(100).optional(),
     // Capture: widget definition, allowed origins, source adapters (capture-schema.ts, docs/capture.md).
     ...CaptureFormSchema,
   })

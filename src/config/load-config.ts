@@ -50,6 +50,7 @@ function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneyp
     honeypot: f.honeypot ?? defaultHoneypot,
   };
   if (f.note_template !== undefined) form.noteTemplate = f.note_template;
+  if (f.consent_version !== undefined) form.consentVersion = f.consent_version;
   if (f.pipeline !== undefined) form.pipeline = f.pipeline;
   if (f.stage !== undefined) form.stage = f.stage;
   const capture = toCaptureConfig(f, env, `forms.${key}`, problems);
@@ -116,6 +117,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     if (key.length < 16) problems.push(`${k.key_env}: api key "${k.name}" needs this variable set to at least 16 characters (openssl rand -hex 24)`);
     return { name: k.name, key, keyEnv: k.key_env, perMinute: k.per_minute };
   });
+  // Retention (docs/privacy.md): the environment wins over the file's `retention:`.
+  const retentionDays = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 3650) problems.push(`${name}: days as a whole number 0-3650 (0 = keep forever), got "${raw}"`);
+    return n;
+  };
+  const retention = {
+    rawWebhookDays: retentionDays('LEADBRIDGE_RETENTION_RAW_WEBHOOK_DAYS', f?.retention.raw_webhook_days ?? 30),
+    spamDays: retentionDays('LEADBRIDGE_RETENTION_SPAM_DAYS', f?.retention.spam_days ?? 30),
+  };
   if (problems.length > 0 || !f) throw new ConfigError(problems);
 
   const forms: Record<string, FormConfig> = {};
@@ -140,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     defaultForm,
     notes: { locale: f.defaults.locale ?? 'ru', timeZone, ...(f.notes.template ? { template: f.notes.template } : {}) },
     apiKeys,
-    retention: { rawWebhookDays: f.retention.raw_webhook_days, spamDays: f.retention.spam_days },
+    retention,
     audit: { amocrmCalls: f.audit.amocrm_calls },
     routing: f.routing,
     delivery: {

@@ -33,6 +33,8 @@ export interface FormConfig {
   noteTemplate?: string;
   /** Honeypot field name for this form (defaults to `intake.honeypot`). */
   honeypot: string;
+  /** `consent_version`: the consent text version of leads that name none (else the widget's, else `v1`). */
+  consentVersion?: string;
   /** Widget definition, allowed origins and source adapters (docs/capture.md); absent when not configured. */
   capture?: CaptureFormConfig;
 }

@@ -33,6 +33,8 @@ export interface DomainEvents {
   /** A WhatsApp message from a person (src/whatsapp): ends sequences that exit on reply, opens the 24 h window. */
   'whatsapp.inbound': { phone: string; message_id: string; type: string; text?: string | null; stop?: boolean; context_message_id?: string | null };
   /** A status webhook for a message we sent (sent/delivered/read/failed, with the Cloud API error code). */
+  /** A person was forgotten (src/privacy): what was matched by and how many rows per table changed; never who. */
+  'privacy.erased': { by: ('phone' | 'email')[]; leads: number; tables: Record<string, number> };
   'whatsapp.status': { message_id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; phone: string; callback_data?: string | null; error_code?: number | null; error_title?: string | null };
 }
 

@@ -134,9 +134,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transformStaticCSP: (h: string) => h.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
   });
 
-  const forms: Record<string, { honeypot: string; extraFields: string[] }> = {};
+  const forms: Record<string, { honeypot: string; extraFields: string[]; consentVersion?: string }> = {};
   for (const [key, f] of Object.entries(config.forms)) {
     forms[key] = { honeypot: f.honeypot, extraFields: [...Object.keys(f.fields), ...f.extraFields] };
+    const consentVersion = f.consentVersion ?? f.capture?.widget?.consent?.version;
+    if (consentVersion) forms[key].consentVersion = consentVersion;
   }
   const intakeDeps: IntakeDeps = {
       db: deps.db.db,

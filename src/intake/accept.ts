@@ -13,6 +13,8 @@ import { inferSource, validateLead, type ValidateContext } from './validate.js';
 export interface IntakeFormInfo {
   honeypot: string;
   extraFields: string[];
+  /** The consent text version recorded (consents table) when a lead with consent names none (default `v1`). */
+  consentVersion?: string;
 }
 
 export interface LeadIntakeDeps {
@@ -114,6 +116,7 @@ export function createLeadIntake(deps: LeadIntakeDeps): LeadIntake {
       if (opts.ip) meta.ip = opts.ip;
       if (opts.requestId) meta.requestId = opts.requestId;
       if (opts.userAgent) meta.userAgent = opts.userAgent;
+      meta.consentVersion = deps.forms[input.formKey]?.consentVersion ?? 'v1';
       const { lead, created } = await captureLead(captureDeps, input, meta);
       const form = knownForms.includes(lead.formKey) ? lead.formKey : 'other';
       counter?.inc({ form, result: created ? (input.spam ? 'spam' : 'accepted') : 'duplicate' });

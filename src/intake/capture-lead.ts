@@ -22,6 +22,8 @@ export interface CaptureMeta {
   ip?: string;
   userAgent?: string;
   requestId?: string;
+  /** The consent text version for the consent record when the lead's consent names none (default `v1`). */
+  consentVersion?: string;
 }
 
 export type CaptureResult = StoredLead;
@@ -51,6 +53,7 @@ export function toBatchLead(input: LeadInput, meta: CaptureMeta): BatchLead {
     },
     eventType: input.spam ? 'spam' : 'received',
     eventDetail: detail,
+    consentVersion: meta.consentVersion ?? 'v1',
   };
 }
 

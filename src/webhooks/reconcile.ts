@@ -137,6 +137,8 @@ async function prune(db: Database, nowSec: number, r: ReconcileDeps['retention']
   const keysBefore = new Date((nowSec - (r.keysDays ?? 7) * 86_400) * 1000);
   const deliveriesBefore = new Date((nowSec - (r.deliveriesDays ?? 30) * 86_400) * 1000);
   await db.delete(webhookEventKeys).where(lt(webhookEventKeys.appliedAt, keysBefore));
+  // 0 days = keep raw bodies forever (retention.raw_webhook_days, src/privacy sweeps them too).
+  if ((r.deliveriesDays ?? 30) === 0) return;
   await db
     .delete(webhookDeliveries)
     .where(and(inArray(webhookDeliveries.status, ['processed', 'duplicate']), lt(webhookDeliveries.receivedAt, deliveriesBefore)));

@@ -23,6 +23,8 @@ export interface WebhookSyncDeps {
   embedded?: boolean;
   /** Journal received webhooks in this directory and ack from it (journal.ts); without it acks wait for the insert. */
   journalDir?: string;
+  /** Days reconciliation keeps processed webhook bodies (config retention.raw_webhook_days; 0 = forever; default 30). */
+  rawRetentionDays?: number;
 }
 
 /**
@@ -87,6 +89,7 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
         ...(deps.webhookUrl ? { webhookUrl: deps.webhookUrl } : {}),
         ...(deps.fieldMap ? { fieldMap: deps.fieldMap } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),
+        ...(deps.rawRetentionDays !== undefined ? { retention: { deliveriesDays: deps.rawRetentionDays } } : {}),
       });
     },
   };

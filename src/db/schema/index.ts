@@ -10,3 +10,4 @@ export * from './dashboard.js';
 export * from './analytics.js';
 export * from './followups.js';
 export * from './whatsapp.js';
+export * from './privacy.js';

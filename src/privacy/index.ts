@@ -1,0 +1,47 @@
+// Privacy owns the personal data the owner answers for: backup/restore of the embedded database, forgetting a
+// person (erasure with anonymous counts kept), retention of raw webhook bodies and spam leads, and the consent
+// proof record (the `consents` table, written by intake in the lead's own statement). docs/privacy.md.
+import type { CountryCode } from 'libphonenumber-js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../db/index.js';
+import { dumpPglite } from './backup.js';
+import { forgetPerson } from './forget.js';
+import { createRetention, type Retention, type RetentionDeps, type RetentionSettings } from './retention.js';
+import { privacyRoutes } from './routes.js';
+
+export { dumpPglite, pgliteClient, restorePglite, verifyArchive } from './backup.js';
+export type { ArchiveInfo, RestoreOptions, RestoreResult } from './backup.js';
+export { forgetPerson, personVariants, PrivacyError } from './forget.js';
+export type { ForgetDeps, ForgetRequest, ForgetResult } from './forget.js';
+export { createRetention } from './retention.js';
+export type { Retention, RetentionDeps, RetentionSettings, SweepResult } from './retention.js';
+export { privacyRoutes } from './routes.js';
+
+export interface PrivacyDeps {
+  db: Db;
+  account: string;
+  defaultCountry: CountryCode;
+  retention: RetentionSettings;
+  logger?: RetentionDeps['logger'];
+  now?: () => number;
+}
+
+export interface Privacy {
+  retention: Retention;
+  routes(ctx: { requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void> }): FastifyPluginAsync;
+}
+
+export function createPrivacy(deps: PrivacyDeps): Privacy {
+  const now = deps.now ?? Date.now;
+  const retention = createRetention({ db: deps.db.db, settings: deps.retention, now, ...(deps.logger ? { logger: deps.logger } : {}) });
+  return {
+    retention,
+    routes: (ctx) =>
+      privacyRoutes({
+        requireAdmin: ctx.requireAdmin,
+        backup: () => dumpPglite(deps.db),
+        forget: (req) => forgetPerson({ db: deps.db.db, defaultCountry: deps.defaultCountry, account: deps.account, now: () => new Date(now()) }, req),
+        now: () => new Date(now()),
+      }),
+  };
+}
