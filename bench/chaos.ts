@@ -29,6 +29,7 @@ console.log(`chaos bench: ${postgresUrl ? 'PostgreSQL' : 'PGlite'}, ${instances}
 console.log(`faults queued: ${JSON.stringify(r.injected)}; answers the server met: ${JSON.stringify(r.met)}`);
 console.log(`accepted ${r.accepted}, stored ${r.storedLeads}, deals ${r.deals} (missing ${r.missing.length}, duplicated ${r.duplicated.length}, stray ${r.strayDeals}); not delivered: ${JSON.stringify(r.notDelivered)}`);
 console.log(`contacts ${r.contacts}, persons with twin contacts ${r.twinContacts}; token refreshes ${r.refreshes} (failed ${r.failedRefreshes})`);
+console.log(`kills that waited for a token rotation to be stored: ${r.killsWaitedForRotation}; kills that still landed inside one: ${r.killsInsideRotation}`);
 console.log(`amoCRM API calls ${r.apiCalls}; most in any 1 s window at the emulator: ${r.maxPerSecond} (limit 7)`);
 console.log(`all delivered ${r.seconds.toFixed(1)} s after the start (${r.deliveredPerSecond.toFixed(1)} leads/s incl. 3 server starts)`);
 console.log(`RESULT ${pass ? 'PASS' : 'FAIL'} chaos leads=${leads} instances=${instances} db=${postgresUrl ? 'postgres' : 'pglite'}`);

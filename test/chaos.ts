@@ -63,6 +63,13 @@ export interface ChaosResult {
   /** What the server met: API answers by status class (0 = the connection was dropped or the answer never came). */
   met: Record<string, number>;
   kills: number;
+  /**
+   * Kills that waited for a token rotation to be stored first, and kills that still landed inside one (the new pair
+   * not yet used). Under amoCRM's strict rotation a process killed between the rotation and storing the new pair
+   * loses it — no client can avoid that — so the harness kills only outside that window, and says so.
+   */
+  killsWaitedForRotation: number;
+  killsInsideRotation: number;
   seconds: number;
   deliveredPerSecond: number;
 }
@@ -278,6 +285,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // --- leads: persons coming back, phones written differently, some with an email; through every live instance.
     const acceptedIds = new Set<string>();
     let kills = 0;
+    let killsWaitedForRotation = 0;
+    let killsInsideRotation = 0;
+    const rotationPending = async (): Promise<boolean> => (await json<{ pending: boolean }>(await control('/_emulator/tokens/rotation'))).pending;
     const restarting: Promise<void>[] = [];
     const killAt = [Math.floor(o.leads * 0.3), Math.floor(o.leads * 0.65)];
     const expireAt = [Math.floor(o.leads * 0.2), Math.floor(o.leads * 0.55)];
@@ -319,8 +329,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       for (const at of killAt) {
         if (i < at && next >= at) {
           const victim = kills % instances;
+          if (await rotationPending()) {
+            killsWaitedForRotation++;
+            const until = Date.now() + 15_000;
+            while ((await rotationPending()) && Date.now() < until) await sleep(20);
+          }
           servers[victim]!.proc.kill('SIGKILL');
           await servers[victim]!.exited;
+          if (await rotationPending()) killsInsideRotation++;
           kills++;
           log(`chaos: SIGKILLed server ${victim} after ${next} leads`);
           if (instances === 1) await up(victim);
@@ -432,6 +448,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         return m;
       }, {}),
       kills,
+      killsWaitedForRotation,
+      killsInsideRotation,
       seconds,
       deliveredPerSecond: acceptedIds.size / seconds,
     };

@@ -124,6 +124,7 @@ export function createControl(d: ControlDeps): { api: EmulatorControl; routes: (
         clock: ctx.nowMs(),
         payment_required: s.paymentRequired,
         token_calls: ctx.tokens.calls,
+        rotation_pending: ctx.tokens.rotationPending(),
         leads: [...s.leads.values()].map((l) => ({ ...toLead(s, b, l, ['contacts']), is_unsorted: l.hidden })),
         contacts: people.filter((c) => c.kind === 'contact').map((c) => toContact(s, b, c, ['leads'])),
         companies: people.filter((c) => c.kind === 'company').map((c) => ({ ...toCompany(s, b, c, ['contacts', 'leads']), is_unsorted: c.hidden })),
@@ -146,6 +147,7 @@ export function createControl(d: ControlDeps): { api: EmulatorControl; routes: (
     const ok = { ok: true };
     app.get('/_emulator/health', async () => ({ ok: true, account_id: ctx.config.accountId, subdomain: ctx.config.subdomain }));
     app.get('/_emulator/state', async () => api.state());
+    app.get('/_emulator/tokens/rotation', async () => ({ pending: ctx.tokens.rotationPending(), token_calls: ctx.tokens.calls }));
     app.post('/_emulator/reset', async () => (api.reset(), ok));
     app.post('/_emulator/clock', async (req) => {
       const ms = Number(body(req.body).advanceMs);

@@ -35,6 +35,8 @@ export class TokenRegistry {
   private codes = new Map<string, CodeRec>();
   private access = new Map<string, AccessRec>();
   private refresh = new Map<string, RefreshRec>();
+  /** The newest pair made by a rotation, until its access token is first used (chaos tests, see rotationPending). */
+  private lastRotation: string | null = null;
   calls = 0;
 
   constructor(
@@ -47,7 +49,17 @@ export class TokenRegistry {
     this.codes.clear();
     this.access.clear();
     this.refresh.clear();
+    this.lastRotation = null;
     this.calls = 0;
+  }
+
+  /**
+   * True from a rotation until the new access token is first used. A client that writes the new pair before using
+   * it (as Leadbridge does) has stored it once it is used; a process killed inside this window loses the pair, and
+   * under the strict rule the spent refresh token cannot be used again (fact sheet §2.6).
+   */
+  rotationPending(): boolean {
+    return this.lastRotation !== null;
   }
 
   exportState(): unknown {
@@ -135,7 +147,9 @@ export class TokenRegistry {
     if (rec.exp < this.nowSec()) return 'Token has expired';
     this.killParent(rec.parent);
     if (this.refreshMode === 'strict') rec.revoked = true;
-    return this.issuePair(rec.userId, rec.admin, this.refreshMode === 'grace' ? token : undefined);
+    const pair = this.issuePair(rec.userId, rec.admin, this.refreshMode === 'grace' ? token : undefined);
+    this.lastRotation = pair.access_token;
+    return pair;
   }
 
   /** An active (unrevoked, unexpired) refresh token, for /oauth2/account/current/subdomain. */
@@ -149,6 +163,7 @@ export class TokenRegistry {
     const rec = this.access.get(token);
     if (!rec) return undefined;
     if (rec.exp < this.nowSec()) return 'expired';
+    if (this.lastRotation === token) this.lastRotation = null;
     if (rec.parentRefresh) {
       this.killParent(rec.parentRefresh);
       delete rec.parentRefresh;
