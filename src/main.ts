@@ -98,7 +98,14 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const queue = createQueue({ db, logger, tasks: QUEUE_TASKS });
     await queue.start();
     closers.unshift(['queue', () => queue.stop()]);
-    const queueDepth = async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0);
+    const taskDepth = async () => (await Promise.all(QUEUE_TASKS.map((t) => queue.depth(t)))).reduce((a, b) => a + b, 0);
+    // The work waiting: leads not yet in amoCRM (pending, held, being delivered) plus queued background tasks.
+    // (`delivery` is created below; the function is only called once requests are served.)
+    const queueView = async () => {
+      const [leads, tasks] = await Promise.all([delivery.waiting(), taskDepth()]);
+      return { depth: leads.total + tasks, leads_pending: leads.total, tasks };
+    };
+    const queueDepth = async () => (await queueView()).depth;
 
     // Connect: the token key, the sandbox emulator (no amoCRM credentials), THE amoCRM client, OAuth routes,
     // the `amocrm` health check, the keep-alive job; in the sandbox also the OAuth connect + setup after listen.
@@ -194,7 +201,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     const healthChecks: Record<string, HealthCheck> = {
       amocrm: () => connect.healthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
-      queue: async () => ({ ok: true, depth: await queueDepth() }),
+      queue: async () => ({ ok: true, ...(await queueView()) }),
       followups: async () => ({ ...(await followups.health()), email: await email.health(), whatsapp: await whatsapp.health() }),
     };
     // Dashboard: users/sessions, the analytics API and the built front end at /dashboard (`/` redirects there).

@@ -8,6 +8,7 @@ import { parseAccountHost, type AccountHost } from './hosts.js';
 import { buildAuthorizeUrl, type OAuthCredentials } from './oauth.js';
 import { buildQuery, withQuery, type QueryParams } from './query.js';
 import { RateLimiter, defaultSleep, type RateLimitStore, type Sleep } from './rate-limit.js';
+import { Reachability, type ReachabilityState } from './reachability.js';
 import { Requester, type AmoLogger, type FetchLike, type AmoRequestInfo, type RequestOptions } from './request.js';
 import { AccountResource } from './resources/account.js';
 import { CompaniesResource } from './resources/companies.js';
@@ -43,6 +44,10 @@ export interface AmoClientOptions {
   timeoutMs?: number;
   maxRetries?: number;
   onRequest?: (info: AmoRequestInfo) => void;
+  /** One info line per amoCRM call (method, path, query keys, status, ms, request id; never personal data). */
+  audit?: boolean;
+  /** Called when amoCRM stops or starts answering (besides the one log line per change). */
+  onReachabilityChange?: (state: ReachabilityState) => void;
 }
 
 export class AmoClient implements AmoTransport {
@@ -68,6 +73,7 @@ export class AmoClient implements AmoTransport {
 
   private readonly http: Requester;
   private readonly circuit: CircuitBreaker;
+  private readonly reach: Reachability;
   private readonly auth: TokenManager;
   private readonly oauth: OAuthCredentials | undefined;
 
@@ -91,6 +97,15 @@ export class AmoClient implements AmoTransport {
       },
       now,
     );
+    // One line per change of state, however many calls fail meanwhile (a flood of errors helps nobody).
+    this.reach = new Reachability(now, (next, prev) => {
+      if (next.state === 'unreachable') {
+        logger?.warn({ error: next.error }, 'amocrm unreachable (no answer); logged again when it answers');
+      } else if (prev.state === 'unreachable') {
+        logger?.info({ downMs: (next.since ?? 0) - (prev.since ?? 0), failedCalls: prev.failures }, 'amocrm reachable again');
+      }
+      opts.onReachabilityChange?.(next);
+    });
     const limiter = new RateLimiter({
       key: opts.rateLimit?.key ?? `amocrm:${this.host.host}`,
       now,
@@ -109,6 +124,8 @@ export class AmoClient implements AmoTransport {
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
       ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
+      ...(opts.audit ? { audit: true } : {}),
+      reachability: this.reach,
     });
     this.auth = new TokenManager(opts.tokens, opts.oauth, { http: this.http, baseUrl: this.baseUrl, now }, opts.logger);
 
@@ -130,6 +147,11 @@ export class AmoClient implements AmoTransport {
 
   circuitState(): CircuitState {
     return this.circuit.state();
+  }
+
+  /** Whether amoCRM answered the last call (`unknown` before the first). */
+  reachability(): ReachabilityState {
+    return this.reach.state();
   }
 
   /** Consent page URL (www.amocrm.ru / www.kommo.com, or `${baseUrl}/oauth` when baseUrl is set). */

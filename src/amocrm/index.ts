@@ -13,6 +13,7 @@ export {
   type RateLimitStore,
   type Sleep,
 } from './rate-limit.js';
+export { Reachability, type ReachabilityState } from './reachability.js';
 export { CircuitBreaker, type CircuitOptions, type CircuitState, type CircuitStateName } from './circuit.js';
 export {
   parseAccountHost,

@@ -1,5 +1,8 @@
 // The request loop (one per client): circuit → rate limit → fetch with timeout → map errors → retry per retry.ts.
 // Logs at debug with method, path (no query string: it may hold a phone), status, ms, attempt — never headers or bodies.
+// With `audit`, one info line per call (`amocrm call`: method, path, query keys without values, status, ms, attempts,
+// request id) — never a header, a body, a query value or a token.
+import { randomUUID } from 'node:crypto';
 import { CircuitBreaker } from './circuit.js';
 import {
   AmoAbortedError,
@@ -10,6 +13,7 @@ import {
   toError,
 } from './errors.js';
 import { RateLimiter, defaultSleep, type Sleep } from './rate-limit.js';
+import type { Reachability } from './reachability.js';
 import { DEFAULT_MAX_RETRIES, retryAfterOf, retryDelayMs, shouldRetry } from './retry.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -71,6 +75,10 @@ export interface RequesterOptions {
   maxRetries?: number;
   onRequest?: (info: AmoRequestInfo) => void;
   userAgent?: string;
+  /** One info line per call through `logger` (default off in the SDK; the app turns it on, config `audit`). */
+  audit?: boolean;
+  /** Told whether each attempt got an answer (reachable) or none (unreachable). */
+  reachability?: Reachability;
 }
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
@@ -93,9 +101,43 @@ export class Requester implements AmoHttp {
 
   async send<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     const method = req.method.toUpperCase();
+    if (!this.o.audit || !this.o.logger) return this.loop<T>(method, req);
+    // Our id for this call, sent as X-Request-Id and logged, so a line can be matched to amoCRM's side.
+    const requestId = req.headers?.['x-request-id'] ?? randomUUID();
+    const started = this.now();
+    const tries = { n: 0 };
+    const line = (status: number | null, amoRequestId: string | null, error?: string): void =>
+      this.o.logger?.info(
+        {
+          audit: 'amocrm',
+          method,
+          path: pathOf(req.url),
+          ...queryKeys(req.url),
+          status,
+          ms: this.now() - started,
+          attempts: tries.n,
+          request_id: requestId,
+          ...(amoRequestId ? { amo_request_id: amoRequestId } : {}),
+          ...(error ? { error } : {}),
+        },
+        'amocrm call',
+      );
+    try {
+      const res = await this.loop<T>(method, { ...req, headers: { ...req.headers, 'x-request-id': requestId } }, tries);
+      line(res.status, res.headers.get('x-request-id'));
+      return res;
+    } catch (e) {
+      const err = toError(e);
+      line(err instanceof AmoApiError ? err.status : null, err instanceof AmoApiError ? err.requestId : null, err instanceof AmoError ? err.code : 'ERROR');
+      throw err;
+    }
+  }
+
+  private async loop<T>(method: string, req: HttpRequest, tries: { n: number } = { n: 0 }): Promise<HttpResponse<T>> {
     const maxRetries = req.opts?.maxRetries ?? this.o.maxRetries ?? DEFAULT_MAX_RETRIES;
     for (let attempt = 0; ; attempt++) {
       try {
+        tries.n = attempt + 1;
         return await this.attempt<T>(method, req, attempt);
       } catch (e) {
         const err = toError(e);
@@ -174,12 +216,14 @@ export class Requester implements AmoHttp {
           ? new AmoAbortedError({ cause: e })
           : new AmoConnectionError('amoCRM connection failed', { cause: e, neverSent: isNeverSent(e) });
       report(null, err instanceof AmoError ? err.code : 'CONNECTION');
+      if (err instanceof AmoConnectionError) this.o.reachability?.failed(err.code);
       throw err;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
 
+    this.o.reachability?.answered();
     if (res.status >= 200 && res.status < 300) {
       this.o.circuit?.onResponse(res.status, false, probe);
       report(res.status);
@@ -213,6 +257,16 @@ function isNeverSent(e: unknown): boolean {
     return check((x as { cause?: unknown }).cause);
   };
   return check(e);
+}
+
+/** The query's parameter names only (`?query=+7912…&limit=50` → `query: ['query', 'limit']`): values may be personal. */
+function queryKeys(url: string): { query?: string[] } {
+  try {
+    const keys = [...new Set(new URL(url).searchParams.keys())];
+    return keys.length > 0 ? { query: keys } : {};
+  } catch {
+    return {};
+  }
 }
 
 export function pathOf(url: string): string {

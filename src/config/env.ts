@@ -19,6 +19,8 @@ export interface EnvValues {
   emulatorPort: number;
   reconcileCron: string | null;
   defaultCountry?: CountryCode;
+  /** LEADBRIDGE_AUDIT_AMOCRM_CALLS (on/off); wins over the file's `audit.amocrm_calls`. */
+  auditAmocrmCalls?: boolean;
   amocrm: AmoCrmConfig;
 }
 
@@ -221,5 +223,11 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: string[]): EnvValues {
   const metricsToken = secret(env, 'LEADBRIDGE_METRICS_TOKEN', 16, problems);
   if (metricsToken) values.metricsToken = metricsToken;
   if (country !== undefined && isSupportedCountry(country)) values.defaultCountry = country;
+  const audit = read(env, 'LEADBRIDGE_AUDIT_AMOCRM_CALLS')?.toLowerCase();
+  if (audit !== undefined) {
+    if (['on', 'true', '1', 'yes'].includes(audit)) values.auditAmocrmCalls = true;
+    else if (['off', 'false', '0', 'no'].includes(audit)) values.auditAmocrmCalls = false;
+    else problems.push(`LEADBRIDGE_AUDIT_AMOCRM_CALLS: must be on or off (got "${audit}")`);
+  }
   return values;
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
+import Mustache from 'mustache';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { readChannelEnv } from './channels-env.js';
@@ -49,13 +50,25 @@ function toForm(key: string, f: FileConfigParsed['forms'][string], defaultHoneyp
     note: f.note,
     honeypot: f.honeypot ?? defaultHoneypot,
   };
-  if (f.note_template !== undefined) form.noteTemplate = f.note_template;
+  if (f.note_template !== undefined) {
+    form.noteTemplate = f.note_template;
+    checkTemplate(f.note_template, `forms.${key}.note_template`, problems);
+  }
   if (f.consent_version !== undefined) form.consentVersion = f.consent_version;
   if (f.pipeline !== undefined) form.pipeline = f.pipeline;
   if (f.stage !== undefined) form.stage = f.stage;
   const capture = toCaptureConfig(f, env, `forms.${key}`, problems);
   if (capture) form.capture = capture;
   return form;
+}
+
+/** A note template that Mustache cannot parse (an unclosed section, `{{` without `}}`) fails at start, not per lead. */
+function checkTemplate(template: string, where: string, problems: string[]): void {
+  try {
+    Mustache.parse(template);
+  } catch (e) {
+    problems.push(`${where}: not a valid Mustache template (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
 }
 
 function validTimeZone(tz: string): boolean {
@@ -129,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     rawWebhookDays: retentionDays('LEADBRIDGE_RETENTION_RAW_WEBHOOK_DAYS', f?.retention.raw_webhook_days ?? 30),
     spamDays: retentionDays('LEADBRIDGE_RETENTION_SPAM_DAYS', f?.retention.spam_days ?? 30),
   };
+  if (f?.notes.template !== undefined) checkTemplate(f.notes.template, `${configPath}: notes.template`, problems);
   if (problems.length > 0 || !f) throw new ConfigError(problems);
 
   const forms: Record<string, FormConfig> = {};
@@ -154,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
     notes: { locale: f.defaults.locale ?? 'ru', timeZone, ...(f.notes.template ? { template: f.notes.template } : {}) },
     apiKeys,
     retention,
-    audit: { amocrmCalls: f.audit.amocrm_calls },
+    audit: { amocrmCalls: e.auditAmocrmCalls ?? f.audit.amocrm_calls },
     routing: f.routing,
     delivery: {
       batchSize: f.delivery.batch_size,

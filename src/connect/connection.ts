@@ -135,6 +135,8 @@ export async function createAmoConnection(deps: AmoConnectionDeps): Promise<AmoC
     ...(oauth ? { oauth } : {}),
     ...(log ? { logger: log } : {}),
     ...(onRequest ? { onRequest } : {}),
+    // "Log every amoCRM operation": one info line per call (config `audit.amocrm_calls`, LEADBRIDGE_AUDIT_AMOCRM_CALLS).
+    audit: config.audit.amocrmCalls,
     ...(deps.client?.maxRetries !== undefined ? { maxRetries: deps.client.maxRetries } : {}),
     ...(deps.client?.timeoutMs !== undefined ? { timeoutMs: deps.client.timeoutMs } : {}),
   });
@@ -155,7 +157,7 @@ export async function createAmoConnection(deps: AmoConnectionDeps): Promise<AmoC
     store,
     oauth,
     originFor,
-    oauthHttp: new Requester({ fetch: baseFetch, now, maxRetries: 1, ...(log ? { logger: log } : {}) }),
+    oauthHttp: new Requester({ fetch: baseFetch, now, maxRetries: 1, audit: config.audit.amocrmCalls, ...(log ? { logger: log } : {}) }),
     now,
     logger: log,
     connectionState: () => store.current(),

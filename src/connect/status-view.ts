@@ -44,10 +44,17 @@ export function amocrmHealthCheck(conn: AmoConnection, opts: { sandbox: boolean;
   return async () => {
     const s = await conn.status();
     const circuit = conn.amo.circuitState();
+    // As seen by the last call: amoCRM gave no answer (refused, DNS, timeout) → not ok, whatever the token says.
+    const reach = conn.amo.reachability();
+    const unreachable = reach.state === 'unreachable';
     return {
-      ok: s.state === 'connected' && circuit.state !== 'open',
+      ok: s.state === 'connected' && circuit.state !== 'open' && !unreachable,
       state: s.state,
       ...(s.reason ? { reason: s.reason } : {}),
+      reachable: reach.state === 'unknown' ? null : !unreachable,
+      ...(unreachable
+        ? { unreachable_since: iso(reach.since), error: reach.error, failed_calls: reach.failures, fix: `amoCRM does not answer (${reach.error}): check the network, DNS and the account host` }
+        : {}),
       account: s.host,
       expires_at: iso(s.expiresAt),
       circuit: circuit.state,

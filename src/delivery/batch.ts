@@ -8,6 +8,7 @@ import { BuildError, buildComplexItem, contactKeys, defaultForm, noteText, type 
 import { backoffMs, classifyError, type BackoffPolicy, type Classified } from './classify.js';
 import type { ContactSync } from './contact-sync.js';
 import { planContacts, type ContactLookup } from './contacts.js';
+import { describeFailedFields, failedFields } from './field-errors.js';
 import { findDeliveredDeals } from './lookup.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { clearNeedsLookup, indexContacts, recordDelivered, recordFailures, releaseContactKeys, takeCursor, type ClaimedLead, type DeliveredRow, type FailureRow } from './sql.js';
@@ -15,7 +16,7 @@ import { clearNeedsLookup, indexContacts, recordDelivered, recordFailures, relea
 export interface BatchContext {
   db: Database;
   amo: AmoClient;
-  config: Pick<Config, 'forms' | 'routing' | 'delivery'>;
+  config: Pick<Config, 'forms' | 'routing' | 'delivery'> & Partial<Pick<Config, 'notes' | 'account'>>;
   resolved: ResolvedMap | undefined;
   marker: Marker;
   mode: ContactLookup;
@@ -70,7 +71,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
       amoContactId: r.amoContactId,
       responsibleUserId: lead.responsibleUserId,
       event: { amo_lead_id: r.amoLeadId, amo_contact_id: r.amoContactId, ...event },
-      ...(form.note ? { note: [noteText(lead, form), ...(routeNotes.has(lead.id) ? [routeNotes.get(lead.id)] : [])].join('\n') } : {}),
+      ...(form.note ? { note: [noteText(lead, form, ctx.config.notes), ...(routeNotes.has(lead.id) ? [routeNotes.get(lead.id)] : [])].join('\n') } : {}),
       ...extra,
     };
   };
@@ -87,6 +88,14 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
     }
     ctx.metrics?.failed.inc({ kind: c.kind, reason: c.reason });
     out.failed++;
+    if (c.kind === 'permanent' || attempt >= ctx.config.delivery.maxAttempts) {
+      // A person must act (fix the cause, replay): which lead and why, at warn — never its personal data.
+      const status = c.kind === 'permanent' ? 'failed' : 'dead';
+      ctx.log?.warn(
+        { leadId: lead.id, form: lead.formKey, status, reason: c.reason, attempt, ...(extra.fields ? { fields: extra.fields } : {}) },
+        `lead ${status === 'failed' ? 'failed' : 'dead after its last attempt'}: ${c.message.slice(0, 300)} (fix it, then POST /api/admin/leads/${lead.id}/replay)`,
+      );
+    }
     if (c.kind === 'permanent') {
       failures.push({ leadId: lead.id, status: 'failed', nextAttemptAt: now(), countAttempt: true, lastError: detail, events: [{ type: 'attempt_failed', detail: { ...detail, attempt } }, { type: 'failed', detail: { reason: c.reason } }] });
       return;
@@ -253,8 +262,15 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
         if (bad.length > 0) {
           const badIds = new Set(bad.map((b) => b.requestId));
           for (const b of bad) {
-            const lead = sendable.find((s) => s.lead.id === b.requestId)?.lead;
-            if (lead) fail(lead, c, false, { errors: b.errors.map((x) => ({ code: x.code, path: x.path })) });
+            const sent = sendable.find((s) => s.lead.id === b.requestId);
+            if (!sent) continue;
+            // amoCRM names an index into the request (custom_fields_values.1.field_id): name the field instead.
+            const fields = failedFields(sent.item, b.errors, ctx.resolved, ctx.config.account);
+            const named: Classified =
+              fields.length > 0
+                ? { ...c, message: `${describeFailedFields(fields)} — was the field changed or deleted in amoCRM? Run leadbridge doctor, then leadbridge setup (amoCRM: ${c.message.slice(0, 200)})` }
+                : c;
+            fail(sent.lead, named, false, { errors: b.errors.map((x) => ({ code: x.code, path: x.path })), ...(fields.length > 0 ? { fields } : {}) });
           }
           // Nothing was created: resend the others (and the waiting followers) next round.
           queue = [...sendable.filter((s) => !badIds.has(s.lead.id)).map((s) => s.lead), ...waiting];

@@ -98,10 +98,10 @@ describe('helpers', () => {
   });
   it('writes the form details into the note', () => {
     const text = noteText(lead(), formConfig('asia', { title: 'Asia' }));
-    expect(text).toContain('Form: Asia (asia)');
-    expect(text).toContain('Phone: +79121234567');
+    expect(text).toContain('Заявка с формы «Asia» (asia)');
+    expect(text).toContain('Телефон: +79121234567');
     expect(text).toContain('object: Villa');
-    expect(text).toContain('Consent: yes (v1)');
+    expect(text).toContain('Согласие на обработку персональных данных: да (v1)');
   });
 });
 

@@ -1,9 +1,10 @@
 // Lead row + form config → one `/leads/complex` item (pure). Also the note text and the contact keys.
 import Mustache from 'mustache';
 import type { ComplexLeadInput, ContactInput, CustomFieldValueInput, CustomFieldValuesInput, TagRef } from '../amocrm/index.js';
-import type { FieldMapping, FormConfig } from '../config/index.js';
+import type { Config, FieldMapping, FormConfig } from '../config/index.js';
 import type { LeadRow } from '../db/index.js';
 import type { ResolvedMap } from '../provision/index.js';
+import { noteFor } from './note-template.js';
 
 export const MARKER_FIELD_CODE = 'LEADBRIDGE_ID';
 export const markerTag = (leadId: string): string => `lb-${leadId}`;
@@ -214,26 +215,13 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-const LABELS: [keyof LeadRow, string][] = [
-  ['name', 'Name'],
-  ['phone', 'Phone'],
-  ['email', 'Email'],
-  ['message', 'Message'],
-];
+/** Notes without a config section: Russian, Moscow time (the built-in template). */
+export const DEFAULT_NOTES: Config['notes'] = { locale: 'ru', timeZone: 'Europe/Moscow' };
 
-/** The note added to the deal: the form's details as submitted (sent to amoCRM only, never logged). */
-export function noteText(lead: LeadRow, form: FormConfig): string {
-  const lines = [`Form: ${form.title} (${form.key})`, `Submitted: ${lead.createdAt.toISOString()}`];
-  for (const [k, label] of LABELS) {
-    const v = lead[k];
-    if (typeof v === 'string' && v) lines.push(`${label}: ${v}`);
-  }
-  for (const [k, v] of Object.entries(lead.attribution)) {
-    lines.push(`${k}: ${typeof v === 'string' ? v : Object.entries(v).map(([a, b]) => `${a}=${b}`).join(', ')}`);
-  }
-  for (const [k, v] of Object.entries(lead.extra)) lines.push(`${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`);
-  if (lead.consent) lines.push(`Consent: ${lead.consent.given ? 'yes' : 'no'}${lead.consent.text_version ? ` (${lead.consent.text_version})` : ''}${lead.consent.at ? ` at ${lead.consent.at}` : ''}`);
-  if (lead.ip) lines.push(`IP: ${lead.ip}`);
-  lines.push(`Leadbridge id: ${lead.id}`);
-  return lines.join('\n').slice(0, 8000);
+/**
+ * The note added to the deal: the form's template (`note_template`), else `notes.template`, else the built-in one for
+ * `defaults.locale`, with times in `defaults.time_zone` (note-template.ts). Sent to amoCRM only, never logged.
+ */
+export function noteText(lead: LeadRow, form: FormConfig, notes: Config['notes'] = DEFAULT_NOTES): string {
+  return noteFor(lead, form, notes);
 }

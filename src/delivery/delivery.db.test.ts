@@ -69,9 +69,9 @@ describe('delivery', () => {
 
     const note = await h.waitFor(() => h.emuState().notes.find((n: any) => n.entity_id === deal.id));
     expect(note.note_type).toBe('common');
-    expect(note.params.text).toContain('Form: Site (site)');
-    expect(note.params.text).toContain('Message: Call me after 6');
-    expect(note.params.text).toContain('utm_source: google');
+    expect(note.params.text).toContain('Заявка с формы «Site» (site)');
+    expect(note.params.text).toContain('Сообщение: Call me after 6');
+    expect(note.params.text).toContain('Источник (utm_source): google');
     const timeline = await h.waitFor(async () => {
       const v = await h.lead(id);
       return v.timeline.some((e: any) => e.type === 'note_added') ? v.timeline : undefined;

@@ -1,5 +1,5 @@
 // Delivery metrics on the shared Prometheus registry (get-or-create, so several workers in one process share them).
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface DeliveryMetrics {
   delivered: Counter<'mode' | 'contact'>;
@@ -26,4 +26,23 @@ export function deliveryMetrics(registry: Registry): DeliveryMetrics {
     submitToDeal: get(registry, 'leadbridge_delivery_submit_to_deal_seconds', () => new Histogram({ name: 'leadbridge_delivery_submit_to_deal_seconds', help: 'From lead capture to the deal existing in amoCRM', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600], registers })),
     requests: get(registry, 'leadbridge_delivery_amo_calls_total', () => new Counter({ name: 'leadbridge_delivery_amo_calls_total', help: 'amoCRM calls made by delivery (complex, notes, search, lookup)', labelNames: ['call'], registers })),
   };
+}
+
+/**
+ * `leadbridge_leads{status}`: leads by status, read from the database at scrape time, so an alert on
+ * `leadbridge_leads{status=~"failed|dead"} > 0` fires while any lead needs a person (and clears after replay).
+ */
+export function leadStatusGauge(registry: Registry, counts: () => Promise<Record<string, number>>): void {
+  if (registry.getSingleMetric('leadbridge_leads')) return;
+  new Gauge({
+    name: 'leadbridge_leads',
+    help: 'Leads by delivery status (pending, delivering, held, delivered, failed, dead, spam), read at scrape time',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const c = await counts();
+      this.reset();
+      for (const status of ['pending', 'delivering', 'held', 'delivered', 'failed', 'dead', 'spam']) this.set({ status }, c[status] ?? 0);
+    },
+  });
 }

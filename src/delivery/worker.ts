@@ -19,13 +19,15 @@ import type { Marker } from './build.js';
 import { classifyError, DEFAULT_BACKOFF, type BackoffPolicy } from './classify.js';
 import type { ContactLookup } from './contacts.js';
 import { detectMarker } from './lookup.js';
-import { deliveryMetrics, type DeliveryMetrics } from './metrics.js';
+import { deliveryMetrics, leadStatusGauge, type DeliveryMetrics } from './metrics.js';
 import { flushNotes, NOTES_PER_CALL } from './notes.js';
 import { dueNotes } from './notes-sql.js';
 import { claimLeads, claimOwners, indexContacts, resumeHeld, statusCounts, sweepStaleClaims, unindexContacts } from './sql.js';
 
 /** Longest the notes wait while a backlog of deals goes first. */
 const NOTES_YIELD_MAX_MS = 30_000;
+/** Longest pause of a lane between failing passes (amoCRM unreachable, the database down). */
+const LANE_BACKOFF_CAP_MS = 60_000;
 
 export interface DeliveryOptions {
   /** How contacts are deduplicated (delivery.contact_lookup; default `search`). */
@@ -79,6 +81,13 @@ export interface DeliveryDeps {
 
 export interface DeliveryHealth {
   ok: boolean;
+  /** Why it is not ok (failed/dead leads waiting for a person, a pause, failing passes); absent when ok. */
+  reason?: string;
+  /** Leads that need a person (fix the cause, replay): `failed` (amoCRM refused them) and `dead` (out of attempts). */
+  failed: number;
+  dead: number;
+  /** Since when claim passes fail (amoCRM unreachable, the database), and the last reason. */
+  failing?: { since: string; reason: string; passes: number };
   paused: string | null;
   held_until: string | null;
   lookup: ContactLookup;
@@ -98,6 +107,8 @@ export interface Delivery {
   /** One claim+deliver pass and one notes flush (CLI, tests). */
   runOnce(): Promise<BatchOutcome & { claimed: number }>;
   health(): Promise<DeliveryHealth>;
+  /** Leads not yet in amoCRM: pending, held (waiting out a hold) and being delivered — /health's queue depth. */
+  waiting(): Promise<{ pending: number; held: number; delivering: number; total: number }>;
   readonly workerId: string;
   readonly lookup: ContactLookup;
 }
@@ -108,6 +119,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   const random = deps.random ?? Math.random;
   const log = deps.logger?.child({ module: 'delivery' });
   const metrics: DeliveryMetrics | undefined = deps.metrics ? deliveryMetrics(deps.metrics) : undefined;
+  if (deps.metrics) leadStatusGauge(deps.metrics, () => statusCounts(deps.db));
   const workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const lookup = o.contactLookup ?? 'search';
   const concurrency = Math.max(1, o.concurrency ?? 6);
@@ -164,6 +176,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   let marker: Marker | undefined = o.marker;
   let waiters: (() => void)[] = [];
   let notesWaiter: (() => void) | undefined;
+  /** Set while claim passes fail (amoCRM unreachable, the database down): one log line per change, lanes back off. */
+  let failing: { since: number; passes: number; reason: string; message: string } | undefined;
+  let notesFailing = false;
+  let importFailures = 0;
 
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -231,9 +247,15 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     lastImport = now();
     void contactSync
       .importAll({ timeoutMs: requestTimeoutMs })
+      .then(() => {
+        if (importFailures > 0) log?.info({ failedImports: importFailures }, 'contact index import done after failures');
+        importFailures = 0;
+      })
       .catch((e: unknown) => {
-        lastImport = 0; // try again on the next tick
-        log?.warn({ err: { message: classifyError(e).message } }, 'contact index import failed (searching amoCRM meanwhile)');
+        // Try again after 5 s, doubling to 10 min; said once until an import succeeds.
+        importFailures++;
+        lastImport = now() - reimportMs + Math.min(10 * 60_000, 5000 * 2 ** Math.min(7, importFailures - 1));
+        if (importFailures === 1) log?.warn({ err: { message: classifyError(e).message } }, 'contact index import failed (searching amoCRM meanwhile; retried with back-off)');
       })
       .finally(() => (importing = false));
   }
@@ -289,6 +311,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   }
 
   async function lane(i: number): Promise<void> {
+    let laneFailures = 0; // this lane's failing passes in a row: its back-off
     while (running) {
       const wait = paused ? pollMs : holdUntil - now();
       if (paused || wait > 0) {
@@ -301,12 +324,26 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
           await maybeImport();
         }
         const r = await claimAndDeliver();
+        laneFailures = 0;
+        if (failing) {
+          log?.info({ failedPasses: failing.passes, downMs: now() - failing.since }, 'delivery recovered');
+          failing = undefined;
+          wakeAll(); // the other lanes may be in a long back-off
+        }
         if (r.claimed === 0) await idle(pollMs);
       } catch (e) {
         const c = classifyError(e, now());
         if (c.kind === 'hold') holdUntil = now() + Math.min(maxHoldMs, c.retryAfterMs ?? 60_000);
-        log?.error({ err: { message: c.message, reason: c.reason } }, 'delivery lane error');
-        await idle(pollMs);
+        // Every lane meets the same outage: ONE line when passes start failing, one when they recover; meanwhile the
+        // lanes back off (1 s doubling to 60 s). A captured lead still wakes them at once.
+        if (!failing) {
+          failing = { since: now(), passes: 0, reason: c.reason, message: c.message.slice(0, 300) };
+          log?.error({ err: { message: c.message, reason: c.reason } }, 'delivery failing; backing off (logged again when it recovers)');
+        }
+        failing.passes++;
+        failing.reason = c.reason;
+        laneFailures++;
+        await idle(Math.min(LANE_BACKOFF_CAP_MS, pollMs * 2 ** Math.min(6, laneFailures - 1)));
       }
     }
   }
@@ -336,8 +373,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         await flushNotes(notesCtx);
         // A backlog of full calls goes out at once; a remainder waits for the next tick.
         while (running && (await dueNotes(deps.db, new Date(now()))).count >= notesBatch) await flushNotes(notesCtx);
+        if (notesFailing) log?.info('notes lane recovered');
+        notesFailing = false;
       } catch (e) {
-        log?.error({ err: { message: classifyError(e).message } }, 'notes lane error');
+        if (!notesFailing) log?.error({ err: { message: classifyError(e).message } }, 'notes lane failing (logged again when it recovers)');
+        notesFailing = true;
       }
     }
   }
@@ -409,10 +449,32 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       await flushNotes(notesCtx);
       return r;
     },
+    async waiting() {
+      const c = await statusCounts(deps.db);
+      const pending = c.pending ?? 0;
+      const held = c.held ?? 0;
+      const delivering = c.delivering ?? 0;
+      return { pending, held, delivering, total: pending + held + delivering };
+    },
     async health() {
       const counts = await statusCounts(deps.db);
+      const failed = counts.failed ?? 0;
+      const dead = counts.dead ?? 0;
+      const reasons: string[] = [];
+      if (failed + dead > 0) {
+        reasons.push(
+          `${failed} failed and ${dead} dead lead(s) need a person: GET /api/leads/<id> names the cause (last_error), fix it, then POST /api/admin/leads/<id>/replay (or the dashboard's Delivery page)`,
+        );
+      }
+      if (paused) reasons.push(`deliveries paused (${paused})`);
+      else if (holdUntil > now()) reasons.push(`deliveries held until ${new Date(holdUntil).toISOString()}`);
+      if (failing) reasons.push(`delivery passes failing since ${new Date(failing.since).toISOString()} (${failing.reason})`);
       return {
-        ok: paused === null && holdUntil <= now() && (counts.dead ?? 0) === 0,
+        ok: reasons.length === 0,
+        ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
+        failed,
+        dead,
+        ...(failing ? { failing: { since: new Date(failing.since).toISOString(), reason: failing.reason, passes: failing.passes } } : {}),
         paused,
         held_until: holdUntil > now() ? new Date(holdUntil).toISOString() : null,
         lookup,

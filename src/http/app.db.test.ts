@@ -64,6 +64,7 @@ describe('buildApp', () => {
       const res = await local.inject({ method: 'GET', url: '/health' });
       expect(res.statusCode).toBe(200);
       expect(res.json().status).toBe('degraded');
+      expect(res.json().reasons).toEqual(['amocrm: not ok']);
     } finally {
       await local.close();
     }

@@ -24,6 +24,8 @@ export interface HealthDeps {
 const CheckSchema = z.object({ ok: z.boolean() }).loose();
 const HealthSchema = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
+  /** Why it is not ok, one line per failing check (`delivery: 1 failed and 0 dead lead(s) need a person…`). */
+  reasons: z.array(z.string()).optional(),
   sandbox: z.boolean(),
   checks: z.record(z.string(), CheckSchema),
 });
@@ -65,7 +67,10 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsync {
         names.forEach((n, i) => (checks[n] = results[i] ?? { ok: false }));
         const dbOk = checks.database?.ok === true;
         const status = !dbOk ? 'down' : results.every((r) => r.ok) ? 'ok' : 'degraded';
-        return reply.code(dbOk ? 200 : 503).send({ status, sandbox: deps.sandbox, checks });
+        const reasons = Object.entries(checks)
+          .filter(([, c]) => !c.ok)
+          .map(([n, c]) => `${n}: ${[c.reason, c.fix, c.error].find((x): x is string => typeof x === 'string') ?? 'not ok'}`);
+        return reply.code(dbOk ? 200 : 503).send({ status, ...(reasons.length > 0 ? { reasons } : {}), sandbox: deps.sandbox, checks });
       },
     );
   };
