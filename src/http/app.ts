@@ -146,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       honeypot: config.intake.honeypot,
       requireAdmin,
       rateLimit: { max: config.rateLimit.perIpPerMinute, timeWindow: 60_000 },
+      apiKeys: config.apiKeys.map((k) => ({ name: k.name, keySha256: k.keySha256, perMinute: k.perMinute })),
       // PGlite is one session: one batch at a time. PostgreSQL: four (of the pool's ten connections); more
       // statements in flight let PostgreSQL's own group commit share WAL flushes between them.
       groupCommit: { maxInFlight: deps.db.kind === 'pglite' ? 1 : 4 },
