@@ -1,0 +1,1 @@
+ALTER TABLE "amo_connections" ADD COLUMN "verified_at" timestamp with time zone DEFAULT now();
