@@ -51,6 +51,8 @@ export async function importEnvTokens(store: DbTokenStore, amo: AmoCrmConfig): P
     accountId: typeof claims?.account_id === 'number' ? claims.account_id : null,
     tokens: env.tokens,
     envImportHash: env.hash,
+    // Nothing has checked the value yet: "unverified" until amoCRM accepts it (a refresh or any successful call).
+    verified: false,
   });
   return 'imported';
 }

@@ -132,6 +132,13 @@ export async function startConnect(deps: StartConnectDeps): Promise<ConnectRunti
           void keepAlive(conn).catch((e: unknown) => log?.warn({ err: { message: toError(e).message } }, 'startup keep-alive check failed'));
           const s = await conn.status();
           if (s.state !== 'connected') log?.warn({ state: s.state, installUrl }, 'amocrm is not connected: open the install link');
+          // Tokens from the environment are "unverified" until amoCRM accepts one call: make that call now.
+          else if (!s.verified) {
+            void conn.amo.account.get().then(
+              () => log?.info('amocrm token from the environment verified (the account answered)'),
+              (e: unknown) => log?.warn({ err: { message: toError(e).message } }, 'amocrm token from the environment was not accepted: see GET /api/auth/amo/status'),
+            );
+          }
           return;
         }
         try {
