@@ -184,7 +184,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     await whatsapp.start();
     closers.unshift(() => whatsapp.stop());
     const healthChecks: Record<string, HealthCheck> = {
-      amocrm: () => connect.healthCheck(),
+      amocrm: () => connect.publicHealthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
       queue: async () => ({ ok: true, depth: await queueDepth() }),
       followups: async () => ({ ...(await followups.health()), email: await email.health(), whatsapp: await whatsapp.health() }),

@@ -76,8 +76,11 @@ export function statusView(s: ConnectionStatus, extra: { installUrl: string; san
   };
 }
 
-/** The `amocrm` health check: ok only when connected; says where the sandbox emulator runs. */
-export function amocrmHealthCheck(conn: AmoConnection, opts: { sandbox: boolean; emulatorUrl?: string; installUrl: string }) {
+/**
+ * The `amocrm` health check: ok only when connected; says where the sandbox emulator runs. `public: true` (the
+ * anonymous GET /health) leaves out the account host and the token expiry; the dashboard's overview gets them.
+ */
+export function amocrmHealthCheck(conn: AmoConnection, opts: { sandbox: boolean; emulatorUrl?: string; installUrl: string; public?: boolean }) {
   return async () => {
     const s = await conn.status();
     const circuit = conn.amo.circuitState();
@@ -85,8 +88,7 @@ export function amocrmHealthCheck(conn: AmoConnection, opts: { sandbox: boolean;
       ok: s.state === 'connected' && s.verified && circuit.state !== 'open',
       state: s.state,
       ...(s.state === 'connected' && !s.verified ? { verified: false, reason: UNVERIFIED_REASON } : s.reason ? { reason: s.reason } : {}),
-      account: s.host,
-      expires_at: iso(s.expiresAt),
+      ...(opts.public ? {} : { account: s.host, expires_at: iso(s.expiresAt) }),
       circuit: circuit.state,
       ...(s.state !== 'connected' ? { fix: `open ${opts.installUrl} to connect amoCRM` } : {}),
       ...(opts.sandbox ? { sandbox: true, emulator_url: opts.emulatorUrl ?? null } : {}),
