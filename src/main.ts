@@ -199,7 +199,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     await whatsapp.start();
     closers.unshift(['whatsapp', () => whatsapp.stop()]);
     const healthChecks: Record<string, HealthCheck> = {
-      amocrm: () => connect.healthCheck(),
+      amocrm: () => connect.publicHealthCheck(),
       delivery: async () => ({ ...(await delivery.health()) }),
       queue: async () => ({ ok: true, ...(await queueView()) }),
       followups: async () => ({ ...(await followups.health()), email: await email.health(), whatsapp: await whatsapp.health() }),

@@ -7,12 +7,24 @@ const bin = fileURLToPath(new URL('../../bin/leadbridge.js', import.meta.url));
 
 describe('leadbridge emulator', () => {
   it('takes flags over env and env over defaults', () => {
-    const env = { EMULATOR_PORT: '9999', AMOCRM_SUBDOMAIN: 'envsub', AMOCRM_CLIENT_ID: 'env-id', AMOCRM_CLIENT_SECRET: 'env-secret', AMOCRM_REDIRECT_URI: 'https://e.test/cb' };
+    const env = { LEADBRIDGE_EMULATOR_PORT: '9999', AMOCRM_SUBDOMAIN: 'envsub', AMOCRM_CLIENT_ID: 'env-id', AMOCRM_CLIENT_SECRET: 'env-secret', AMOCRM_REDIRECT_URI: 'https://e.test/cb' };
     const fromEnv = emulatorOptionsFrom({}, env);
     expect(fromEnv).toMatchObject({ port: 9999, subdomain: 'envsub', clientId: 'env-id', clientSecret: 'env-secret', redirectUri: 'https://e.test/cb' });
     const flags = emulatorOptionsFrom({ port: '0', subdomain: 'flag', rateLimit: false, latencyMs: '150', autoApprove: true }, env);
     expect(flags).toMatchObject({ port: 0, subdomain: 'flag', rateLimit: false, latencyMs: 150, autoApprove: true });
     expect(() => emulatorOptionsFrom({ port: 'x' }, {})).toThrow(/invalid port/);
+  });
+
+  it('defaults to 8001 like the sandbox; EMULATOR_PORT still works, with a deprecation warning', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    expect(emulatorOptionsFrom({}, {}, warn).port).toBe(8001);
+    expect(warnings).toEqual([]);
+    expect(emulatorOptionsFrom({}, { EMULATOR_PORT: '8090' }, warn).port).toBe(8090);
+    expect(warnings).toEqual([expect.stringMatching(/EMULATOR_PORT is deprecated: rename it to LEADBRIDGE_EMULATOR_PORT/)]);
+    warnings.length = 0;
+    expect(emulatorOptionsFrom({}, { EMULATOR_PORT: '8090', LEADBRIDGE_EMULATOR_PORT: '8002' }, warn).port).toBe(8002);
+    expect(warnings).toEqual([expect.stringMatching(/deprecated and ignored/)]);
   });
 
   it('starts on a random port, prints its URL and closes cleanly on SIGTERM', async () => {

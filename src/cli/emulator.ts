@@ -19,11 +19,26 @@ interface EmulatorCliOptions {
   refreshMode?: string;
 }
 
-/** CLI flags win over env; env wins over the emulator's defaults. */
-export function emulatorOptionsFrom(o: EmulatorCliOptions, env: NodeJS.ProcessEnv): EmulatorOptions {
-  const port = o.port ?? env.EMULATOR_PORT;
+/** The emulator's port everywhere (sandbox, README, .env.example): LEADBRIDGE_EMULATOR_PORT, default 8001. */
+export const DEFAULT_EMULATOR_PORT = 8001;
+
+/**
+ * CLI flags win over env; env wins over the emulator's defaults. The port: --port, else LEADBRIDGE_EMULATOR_PORT,
+ * else the deprecated EMULATOR_PORT (with a warning), else 8001.
+ */
+export function emulatorOptionsFrom(o: EmulatorCliOptions, env: NodeJS.ProcessEnv, warn: (message: string) => void = () => undefined): EmulatorOptions {
+  const fromEnv = env.LEADBRIDGE_EMULATOR_PORT?.trim() || undefined;
+  const legacy = env.EMULATOR_PORT?.trim() || undefined;
+  if (legacy !== undefined) {
+    warn(
+      fromEnv !== undefined || o.port !== undefined
+        ? 'EMULATOR_PORT is deprecated and ignored here (LEADBRIDGE_EMULATOR_PORT or --port is set): remove it'
+        : 'EMULATOR_PORT is deprecated: rename it to LEADBRIDGE_EMULATOR_PORT (the name the sandbox and .env.example use)',
+    );
+  }
+  const port = o.port ?? fromEnv ?? legacy;
   const opts: EmulatorOptions = {
-    port: port === undefined ? 8090 : Number(port),
+    port: port === undefined ? DEFAULT_EMULATOR_PORT : Number(port),
     host: o.host ?? '127.0.0.1',
     autoApprove: o.autoApprove === true,
     duplicateControl: o.duplicateControl === true,
@@ -51,7 +66,7 @@ export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
     .description('Run a local amoCRM emulator (OAuth + API v4 + outgoing webhooks) for development and tests')
-    .option('-p, --port <port>', 'port to listen on (0 = random; env EMULATOR_PORT; default 8090)')
+    .option('-p, --port <port>', `port to listen on (0 = random; env LEADBRIDGE_EMULATOR_PORT; default ${DEFAULT_EMULATOR_PORT})`)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--subdomain <name>', 'account subdomain (env AMOCRM_SUBDOMAIN; default demo)')
     .option('--client-id <uuid>', 'integration id (env AMOCRM_CLIENT_ID)')
@@ -66,7 +81,7 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--duplicate-control', 'enable duplicate control on /leads/complex')
     .option('--refresh-mode <mode>', 'strict (default) or grace')
     .action(async (o: EmulatorCliOptions) => {
-      const emu = await startEmulator(emulatorOptionsFrom(o, process.env));
+      const emu = await startEmulator(emulatorOptionsFrom(o, process.env, (m) => process.stderr.write(`warning: ${m}\n`)));
       const { config } = emu;
       process.stdout.write(
         [

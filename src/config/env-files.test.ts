@@ -43,7 +43,10 @@ describe('applyEnvFiles', () => {
     expect(c.sandbox).toBe(true);
     expect(c.amocrm.redirectUri).toBeUndefined(); // derived from LEADBRIDGE_PUBLIC_URL
     expect(c.warnings).toEqual([]);
-    const out = execFileSync('sh', ['-c', 'set -a; . ./.env; printf %s "$LEADBRIDGE_RECONCILE_CRON"'], { cwd: dir, encoding: 'utf8' });
-    expect(out).toBe(c.reconcileCron);
+    // POSIX sh and bash (the guides' shell), with errors fatal: every line of the template must source cleanly.
+    for (const shell of ['sh', 'bash']) {
+      const out = execFileSync(shell, ['-c', 'set -eu; set -a; . ./.env; printf %s "$LEADBRIDGE_RECONCILE_CRON|$LEADBRIDGE_MAIL_FROM"'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(out, shell).toBe(`${c.reconcileCron}|${c.followups.channels.mailFrom}`);
+    }
   });
 });

@@ -65,13 +65,17 @@ export const FileConfigSchema = z
         z
           .object({
             name: z.string().regex(FORM_KEY, 'api key names are lower-case letters, digits, - and _'),
-            /** Name of the environment variable holding the key (keys are secrets: never in this file). */
-            key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name like LEADBRIDGE_KEY_SITE'),
+            /** Name of the environment variable holding the key (keys are secrets: never in this file)… */
+            key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name like LEADBRIDGE_KEY_SITE').optional(),
+            /** …or the key's SHA-256 (hex), so the file holds only a hash: printf %s "$KEY" | sha256sum */
+            key_sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex characters (printf %s "$KEY" | sha256sum)').optional(),
             per_minute: z.number().int().min(1).max(1_000_000).default(6000),
           })
-          .strict(),
+          .strict()
+          .refine((k) => (k.key_env === undefined) !== (k.key_sha256 === undefined), 'give exactly one of key_env (the variable holding the key) or key_sha256'),
       )
-      .default([]),
+      .default([])
+      .refine((keys) => new Set(keys.map((k) => k.name)).size === keys.length, 'api key names must be unique'),
     /** How long raw webhook bodies and spam leads are kept (days; 0 = forever). */
     retention: z
       .object({

@@ -4,10 +4,13 @@ import Mustache from 'mustache';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { readChannelEnv } from './channels-env.js';
-import { readEnv } from './env.js';
+import { createHash } from 'node:crypto';
+import { looksLikePlaceholder, readEnv } from './env.js';
 import { toCaptureConfig } from './capture-schema.js';
 import { FileConfigSchema, type FileConfigParsed } from './file-schema.js';
-import type { Config, FormConfig } from './types.js';
+import type { ApiKeyConfig, Config, FormConfig } from './types.js';
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -125,10 +128,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
   }
   const timeZone = f?.defaults.time_zone ?? 'Europe/Moscow';
   if (!validTimeZone(timeZone)) problems.push(`${configPath}: defaults.time_zone: not an IANA time zone like Europe/Moscow (got "${timeZone}")`);
-  const apiKeys = (f?.api_keys ?? []).map((k) => {
-    const key = env[k.key_env]?.trim() ?? '';
-    if (key.length < 16) problems.push(`${k.key_env}: api key "${k.name}" needs this variable set to at least 16 characters (openssl rand -hex 24)`);
-    return { name: k.name, key, keyEnv: k.key_env, perMinute: k.per_minute };
+  const apiKeys: ApiKeyConfig[] = (f?.api_keys ?? []).map((k) => {
+    if (k.key_sha256 !== undefined) return { name: k.name, keySha256: k.key_sha256.toLowerCase(), perMinute: k.per_minute };
+    const keyEnv = k.key_env as string;
+    const key = env[keyEnv]?.trim() ?? '';
+    if (key.length < 16) problems.push(`${keyEnv}: api key "${k.name}" needs this variable set to at least 16 characters (openssl rand -hex 24)`);
+    else if (looksLikePlaceholder(key)) problems.push(`${keyEnv}: api key "${k.name}" looks like a placeholder from a template; set a real key (openssl rand -hex 24)`);
+    return { name: k.name, keySha256: sha256Hex(key), keyEnv, perMinute: k.per_minute };
   });
   // Retention (docs/privacy.md): the environment wins over the file's `retention:`.
   const retentionDays = (name: string, fallback: number): number => {

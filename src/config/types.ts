@@ -57,10 +57,11 @@ export interface AmoCrmConfig {
 }
 
 export interface ApiKeyConfig {
+  /** Identifies the source: stored on each lead it sends (`source_key`). */
   name: string;
-  /** The key itself (read from the environment variable `keyEnv`). */
-  key: string;
-  keyEnv: string;
+  /** SHA-256 (hex) of the key: from `key_sha256`, or of the value of the environment variable `keyEnv`. */
+  keySha256: string;
+  keyEnv?: string;
   perMinute: number;
 }
 

@@ -112,13 +112,14 @@ export async function createAmoConnection(deps: AmoConnectionDeps): Promise<AmoC
   };
 
   const metricsHook = requestMetrics(deps.metrics);
-  const onRequest =
-    metricsHook || deps.onRequest
-      ? (info: RequestInfo) => {
-          metricsHook?.(info);
-          deps.onRequest?.(info);
-        }
-      : undefined;
+  // A successful API call verifies tokens imported from the environment (the status says "unverified" until then).
+  const onRequest = (info: RequestInfo) => {
+    metricsHook?.(info);
+    deps.onRequest?.(info);
+    if (info.status !== null && info.status >= 200 && info.status < 300 && !store.current().verified) {
+      void store.markVerified().catch((e: unknown) => log?.warn({ err: { message: e instanceof Error ? e.message : String(e) } }, 'could not record the verified amoCRM token'));
+    }
+  };
 
   const amo = new AmoClient({
     domain: config.amocrm.host ?? PLACEHOLDER_HOST,
@@ -134,7 +135,7 @@ export async function createAmoConnection(deps: AmoConnectionDeps): Promise<AmoC
     },
     ...(oauth ? { oauth } : {}),
     ...(log ? { logger: log } : {}),
-    ...(onRequest ? { onRequest } : {}),
+    onRequest,
     // "Log every amoCRM operation": one info line per call (config `audit.amocrm_calls`, LEADBRIDGE_AUDIT_AMOCRM_CALLS).
     audit: config.audit.amocrmCalls,
     ...(deps.client?.maxRetries !== undefined ? { maxRetries: deps.client.maxRetries } : {}),

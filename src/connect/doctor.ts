@@ -7,6 +7,7 @@ import type { Db } from '../db/index.js';
 import {
   loadResolvedMap,
   loadSnapshot,
+  maskUrl,
   provisionApiFromClient,
   provisionChecks,
   runDoctor,
@@ -17,6 +18,7 @@ import {
 import type { AmoConnection } from './connection.js';
 import { getWebhookUrl } from './keys.js';
 import { withSystemFields } from './setup.js';
+import { staleWebhooks } from './webhook-subscriptions.js';
 import type { ProvisionSpec } from '../config/provision-spec.js';
 import { createRouting } from '../routing/index.js';
 
@@ -126,7 +128,19 @@ export async function connectDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   if (accountOk) {
     try {
       const snapshot = await loadSnapshot(provisionApiFromClient(conn.amo));
-      checks.push(...provisionChecks(spec, snapshot, await getWebhookUrl(deps.db.db, config)));
+      const webhookUrl = await getWebhookUrl(deps.db.db, config);
+      checks.push(...provisionChecks(spec, snapshot, webhookUrl));
+      const stale = staleWebhooks(snapshot.webhooks, webhookUrl);
+      checks.push({
+        name: 'old webhook subscriptions',
+        run: () =>
+          stale.length === 0
+            ? ok('none (only the current webhook URL is subscribed)')
+            : bad(
+                `${stale.length} Leadbridge webhook subscription${stale.length === 1 ? '' : 's'} to an earlier URL (PORT, LEADBRIDGE_PUBLIC_URL or the secret changed): ${stale.map((s) => maskUrl(s.destination)).join(', ')}`,
+                'run `leadbridge setup`: it subscribes the current URL and removes the old ones',
+              ),
+      });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       checks.push({ name: 'account setup', run: () => bad(`could not read pipelines, fields and webhooks: ${message}`, 'connect as an amoCRM administrator and run doctor again') });

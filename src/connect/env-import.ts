@@ -43,7 +43,7 @@ export function envTokens(amo: AmoCrmConfig): EnvTokens | null {
 /**
  * Imports the env pair unless this very value was imported before. Checked and written under the refresh lock: two
  * instances starting at once must not both import, or the slower one overwrites the pair the faster one has already
- * rotated with the spent env value, and its next refresh is refused as revoked (seen in the two-instance chaos run).
+ * rotated with the spent env value, and its next refresh is refused as revoked (two replicas started together).
  */
 export async function importEnvTokens(store: DbTokenStore, amo: AmoCrmConfig): Promise<EnvImportResult> {
   const env = envTokens(amo);
@@ -58,6 +58,8 @@ export async function importEnvTokens(store: DbTokenStore, amo: AmoCrmConfig): P
       accountId: typeof claims?.account_id === 'number' ? claims.account_id : null,
       tokens: env.tokens,
       envImportHash: env.hash,
+      // Nothing has checked the value yet: "unverified" until amoCRM accepts it (a refresh or any successful call).
+      verified: false,
     });
     return 'imported';
   });

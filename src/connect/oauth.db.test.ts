@@ -75,7 +75,7 @@ describe('OAuth round trip through the routes', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('amoCRM connected');
 
-    const status = await app.inject({ method: 'GET', url: '/api/auth/amo/status' });
+    const status = await app.inject({ method: 'GET', url: '/api/auth/amo/status', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(status.statusCode).toBe(200);
     const body = status.json();
     expect(body).toMatchObject({ connected: true, state: 'connected', account: { id: 31000001, subdomain: 'demo', host: 'demo.amocrm.ru' } });
@@ -108,7 +108,7 @@ describe('OAuth round trip through the routes', () => {
     const cb = await app.inject({ method: 'GET', url: callbackPath(redirect, {}, '/api/amocrm/callback') });
     expect(cb.statusCode).toBe(200);
     expect(cb.json()).toMatchObject({ connected: true, account: { host: 'demo.amocrm.ru' } });
-    const report = await app.inject({ method: 'GET', url: '/api/amocrm/callback' });
+    const report = await app.inject({ method: 'GET', url: '/api/amocrm/callback', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(report.statusCode).toBe(200);
     expect(report.json()).toMatchObject({ connected: true, state: 'connected', token: { kind: 'oauth' } });
   });
@@ -303,7 +303,7 @@ describe('integration-disable hook', () => {
     const res = await app.inject({ method: 'GET', url: `/api/auth/amo/disable?client_uuid=${clientId}&account_id=31000001&signature=${good}` });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ ok: true, disconnected: true });
-    const status = await app.inject({ method: 'GET', url: '/api/auth/amo/status' });
+    const status = await app.inject({ method: 'GET', url: '/api/auth/amo/status', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(status.json()).toMatchObject({ connected: false, state: 'disconnected', reason: 'integration_disabled' });
     const [row] = await h.tdb.db.select().from(amoConnections);
     expect(row?.accessTokenEnc).toBeNull();

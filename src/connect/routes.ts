@@ -16,7 +16,7 @@ import {
   type CallbackQuery,
   type FlowDeps,
 } from './oauth-flow.js';
-import { statusView } from './status-view.js';
+import { publicStatusView, statusView } from './status-view.js';
 import type { ConnectionStatus } from './token-store.js';
 
 export interface ConnectRoutesDeps extends FlowDeps {
@@ -64,6 +64,16 @@ export function connectRoutes(deps: ConnectRoutesDeps): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     const view = (s: ConnectionStatus) => statusView(s, { installUrl: INSTALL_PATH, sandbox: deps.sandbox });
+    // The status routes are public: the account, host and token times only for the admin token.
+    const statusFor = async (req: FastifyRequest, reply: FastifyReply) => {
+      const s = await deps.conn.status();
+      try {
+        await deps.requireAdmin(req, reply);
+      } catch {
+        return publicStatusView(s, { installUrl: INSTALL_PATH, sandbox: deps.sandbox });
+      }
+      return view(s);
+    };
 
     const callback = async (req: FastifyRequest, reply: FastifyReply, q: CallbackQuery) => {
       try {
@@ -104,14 +114,21 @@ export function connectRoutes(deps: ConnectRoutesDeps): FastifyPluginAsync {
       '/api/amocrm/callback',
       { schema: { tags: ['connect'], summary: 'OAuth redirect URI (FitZone); without a code: the connection status', querystring: CallbackQuerySchema } },
       async (req, reply) => {
-        if (!req.query.code && !req.query.error) return view(await deps.conn.status());
+        if (!req.query.code && !req.query.error) return statusFor(req, reply);
         return callback(req, reply, req.query);
       },
     );
     app.get(
       `${INSTALL_PATH}/status`,
-      { schema: { tags: ['connect'], summary: 'Connection status (account, expiry, last refresh, state)', response: { 200: StatusSchema } } },
-      async () => view(await deps.conn.status()),
+      {
+        schema: {
+          tags: ['connect'],
+          summary: 'Connection status: connected or not, and the install link; with the admin token also the account, expiry and last refresh',
+          security: [{}, { bearerAuth: [] }],
+          response: { 200: StatusSchema },
+        },
+      },
+      async (req, reply) => statusFor(req, reply),
     );
     // The FitZone guide calls this from the browser page; with a token in the page anyone could replace the
     // connection, so it is admin-only, and the 401 says so (Leadbridge refreshes tokens by itself).

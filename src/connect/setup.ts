@@ -18,6 +18,7 @@ import {
   type ResolvedMap,
 } from '../provision/index.js';
 import { getWebhookUrl } from './keys.js';
+import { removeStaleWebhooks } from './webhook-subscriptions.js';
 
 /** The delivery worker's exactly-once marker: our lead id on every deal (a text field, code LEADBRIDGE_ID). */
 export const SYSTEM_LEAD_FIELDS: readonly FieldSpec[] = [
@@ -56,6 +57,8 @@ export interface SetupResult {
   resolved: ResolvedMap;
   /** The full webhook URL (it contains the secret: print it to the operator, never log it). */
   webhookUrl: string;
+  /** Our older webhook subscriptions (another PORT / public URL / secret) removed — or, on a dry run, to remove; masked. */
+  staleWebhooksRemoved: string[];
   dryRun: boolean;
 }
 
@@ -66,15 +69,30 @@ export async function runSetup(deps: SetupDeps): Promise<SetupResult> {
   const webhookUrl = await getWebhookUrl(deps.db.db, deps.config);
   const options = { webhookUrl, webhookSettings: WEBHOOK_SETTINGS };
   const plan = planProvision(spec, await loadSnapshot(api), options);
+  const staleLine = (urls: string[], verb: string): string => `\n${verb} ${urls.length} old Leadbridge webhook subscription${urls.length === 1 ? '' : 's'} (an earlier URL): ${urls.join(', ')}`;
   if (deps.dryRun) {
+    const stale = (await removeStaleWebhooks(deps.amo, webhookUrl, { dryRun: true })).removed;
     print(renderPlan(plan));
+    if (stale.length > 0) print(staleLine(stale, 'Would remove'));
     print(`\nDry run: nothing was changed. Webhook URL: ${webhookUrl}`);
-    return { plan, changes: 0, problems: plan.problems, resolved: plan.resolved, webhookUrl, dryRun: true };
+    return { plan, changes: 0, problems: plan.problems, resolved: plan.resolved, webhookUrl, staleWebhooksRemoved: stale, dryRun: true };
   }
   if (plan.actions.length > 0) print(renderPlan({ actions: plan.actions, problems: [] }));
   const result = await applyProvision(api, plan);
   await saveResolvedMap(deps.db.db, result.resolved);
   print(renderApplied(result));
+  // Only once the current URL is subscribed: replace, never leave the account without our webhook.
+  const subscribed = result.problems.length === 0 || (await deps.amo.webhooks.list()).some((w) => w.destination === webhookUrl);
+  const stale = subscribed ? (await removeStaleWebhooks(deps.amo, webhookUrl)).removed : [];
+  if (stale.length > 0) print(staleLine(stale, 'Removed'));
   print(`\nWebhook URL (subscribed in amoCRM for ${WEBHOOK_SETTINGS.length} events): ${webhookUrl}`);
-  return { plan, changes: result.applied.length, problems: result.problems, resolved: result.resolved, webhookUrl, dryRun: false };
+  return {
+    plan,
+    changes: result.applied.length + stale.length,
+    problems: result.problems,
+    resolved: result.resolved,
+    webhookUrl,
+    staleWebhooksRemoved: stale,
+    dryRun: false,
+  };
 }

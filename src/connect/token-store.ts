@@ -27,6 +27,11 @@ export interface ConnectionStatus {
   /** When the refresh token dies unless used (last refresh + 3 months); null for long-lived tokens. */
   refreshExpiresAt: number | null;
   connectedAt: number | null;
+  /**
+   * False while the tokens were imported from the environment and amoCRM has not accepted them yet (no refresh,
+   * no successful call): the status routes say "unverified" instead of "connected".
+   */
+  verified: boolean;
 }
 
 export type StateListener = (status: ConnectionStatus) => void;
@@ -40,6 +45,8 @@ export interface ConnectInput {
   tokens: TokenSet;
   /** Remember which env value was imported (hash only). */
   envImportHash?: string;
+  /** False for tokens amoCRM has not accepted yet (env import); default true (a code exchange just succeeded). */
+  verified?: boolean;
 }
 
 class Mutex {
@@ -147,6 +154,7 @@ export class DbTokenStore implements TokenStore {
         state: 'connected',
         stateReason: null,
         lastRefreshAt: now,
+        verifiedAt: now,
         updatedAt: now,
       })
       // A refresh that finishes after the disable hook must not resurrect the connection.
@@ -193,6 +201,7 @@ export class DbTokenStore implements TokenStore {
       ...this.encrypted(input.tokens),
       lastRefreshAt: now,
       connectedAt: now,
+      verifiedAt: input.verified === false ? null : now,
       updatedAt: now,
       ...(input.envImportHash !== undefined ? { envImportHash: input.envImportHash } : {}),
     };
@@ -202,6 +211,17 @@ export class DbTokenStore implements TokenStore {
       .onConflictDoUpdate({ target: amoConnections.id, set: values })
       .returning();
     return this.observe(rows[0]);
+  }
+
+  /** amoCRM accepted the tokens (a successful call): an env-imported pair is verified from now on. */
+  async markVerified(): Promise<void> {
+    if (this.last.verified || this.last.state !== 'connected') return;
+    const rows = await this.handle.db
+      .update(amoConnections)
+      .set({ verifiedAt: new Date(this.now()) })
+      .where(sql`${amoConnections.id} = ${this.id} and ${amoConnections.verifiedAt} is null`)
+      .returning();
+    if (rows[0]) this.observe(rows[0]);
   }
 
   /** Access is lost (refresh rejected, long-lived token expired or revoked): a human must reconnect. */
@@ -248,7 +268,7 @@ export class DbTokenStore implements TokenStore {
 
   private observe(row: AmoConnectionRow | undefined): ConnectionStatus {
     const next = row ? toStatus(row) : emptyStatus();
-    const changed = next.state !== this.last.state || next.reason !== this.last.reason;
+    const changed = next.state !== this.last.state || next.reason !== this.last.reason || next.verified !== this.last.verified;
     this.last = next;
     if (changed) for (const l of this.listeners) l(next);
     return next;
@@ -267,6 +287,7 @@ function emptyStatus(): ConnectionStatus {
     lastRefreshAt: null,
     refreshExpiresAt: null,
     connectedAt: null,
+    verified: false,
   };
 }
 
@@ -284,5 +305,6 @@ function toStatus(row: AmoConnectionRow): ConnectionStatus {
     lastRefreshAt,
     refreshExpiresAt: row.kind === 'oauth' && lastRefreshAt !== null ? lastRefreshAt + REFRESH_TOKEN_TTL_MS : null,
     connectedAt: row.connectedAt.getTime(),
+    verified: row.verifiedAt !== null,
   };
 }

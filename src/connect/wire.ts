@@ -42,8 +42,10 @@ export interface ConnectRuntime {
   generatedAdminToken: string | undefined;
   /** For AppDeps.extraRoutes: `(ctx) => connect.routes(ctx.requireAdmin)`. */
   routes(requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>): FastifyPluginAsync;
-  /** For AppDeps.healthChecks.amocrm. */
+  /** The connection's health with the account host and token expiry (the dashboard's overview, behind a session). */
   healthCheck(): Promise<{ ok: boolean; [k: string]: unknown }>;
+  /** The same without the account host and token expiry: for the anonymous GET /health (AppDeps.healthChecks.amocrm). */
+  publicHealthCheck(): Promise<{ ok: boolean; [k: string]: unknown }>;
   doctor(): Promise<DoctorReport>;
   /** Hold deliveries while the connection is not usable (delivery's `deliveryPaused`); polls while held. */
   bindDeliveryPause(target: { deliveryPaused(reason: string | null): void }): void;
@@ -106,6 +108,7 @@ export async function startConnect(deps: StartConnectDeps): Promise<ConnectRunti
           ...(sandbox ? { consentBaseUrl: sandbox.emulator.url } : {}),
         }),
       healthCheck: amocrmHealthCheck(conn, { sandbox: config.sandbox, installUrl, ...(sandbox ? { emulatorUrl: sandbox.emulator.url } : {}) }),
+      publicHealthCheck: amocrmHealthCheck(conn, { sandbox: config.sandbox, installUrl, public: true, ...(sandbox ? { emulatorUrl: sandbox.emulator.url } : {}) }),
       doctor,
       bindDeliveryPause(target) {
         const apply = (state: string, reason: string | null) =>
@@ -132,6 +135,13 @@ export async function startConnect(deps: StartConnectDeps): Promise<ConnectRunti
           void keepAlive(conn).catch((e: unknown) => log?.warn({ err: { message: toError(e).message } }, 'startup keep-alive check failed'));
           const s = await conn.status();
           if (s.state !== 'connected') log?.warn({ state: s.state, installUrl }, 'amocrm is not connected: open the install link');
+          // Tokens from the environment are "unverified" until amoCRM accepts one call: make that call now.
+          else if (!s.verified) {
+            void conn.amo.account.get().then(
+              () => log?.info('amocrm token from the environment verified (the account answered)'),
+              (e: unknown) => log?.warn({ err: { message: toError(e).message } }, 'amocrm token from the environment was not accepted: see GET /api/auth/amo/status'),
+            );
+          }
           return;
         }
         try {

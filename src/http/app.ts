@@ -16,6 +16,7 @@ import { createLeadIntake, intakeRoutes, type IntakeDeps, type LeadIntake } from
 import { createAdminGuard, createTokenGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry, instrumentHttp, metricsRoutes } from './metrics.js';
+import { OPENAPI_INFO, openapiTransform } from './openapi.js';
 import { clientErrorHandler, errorHandler, HttpProblem, notFoundHandler, problemOnSend } from './problem.js';
 import { corsAllowed, securityHeaders } from './security.js';
 
@@ -119,12 +120,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Leadbridge', description: 'Website form leads → amoCRM (Kommo)', version: '0.1.0' },
+      info: OPENAPI_INFO,
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' }, cookieAuth: { type: 'apiKey', in: 'cookie', name: 'lb_session' } },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: openapiTransform(jsonSchemaTransform),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       honeypot: config.intake.honeypot,
       requireAdmin,
       rateLimit: { max: config.rateLimit.perIpPerMinute, timeWindow: 60_000 },
+      apiKeys: config.apiKeys.map((k) => ({ name: k.name, keySha256: k.keySha256, perMinute: k.perMinute })),
       // PGlite is one session: one batch at a time. PostgreSQL: four (of the pool's ten connections); more
       // statements in flight let PostgreSQL's own group commit share WAL flushes between them.
       groupCommit: { maxInFlight: deps.db.kind === 'pglite' ? 1 : 4 },

@@ -36,6 +36,8 @@ export interface LeadIntakeDeps {
 
 export interface AcceptOptions {
   source?: LeadSource;
+  /** The name of the API key the caller sent (X-Api-Key), stored on the lead. */
+  sourceKey?: string;
   ip?: string;
   userAgent?: string;
   requestId?: string;
@@ -113,6 +115,7 @@ export function createLeadIntake(deps: LeadIntakeDeps): LeadIntake {
       }
       const meta: CaptureMeta = {};
       if (opts.source) meta.source = opts.source;
+      if (opts.sourceKey) meta.sourceKey = opts.sourceKey;
       if (opts.ip) meta.ip = opts.ip;
       if (opts.requestId) meta.requestId = opts.requestId;
       if (opts.userAgent) meta.userAgent = opts.userAgent;

@@ -19,6 +19,8 @@ export interface CaptureDeps {
 export interface CaptureMeta {
   /** The capture surface (default `api`). */
   source?: LeadSource;
+  /** The API key's name (server-to-server callers). */
+  sourceKey?: string;
   ip?: string;
   userAgent?: string;
   requestId?: string;
@@ -31,6 +33,7 @@ export type CaptureResult = StoredLead;
 export function toBatchLead(input: LeadInput, meta: CaptureMeta): BatchLead {
   const detail: Record<string, unknown> = { form: input.formKey };
   if (meta.source && meta.source !== 'api') detail.source = meta.source;
+  if (meta.sourceKey) detail.api_key = meta.sourceKey;
   if (input.spamReason) detail.spam_reason = input.spamReason;
   if (meta.requestId) detail.request_id = meta.requestId;
   return {
@@ -38,6 +41,7 @@ export function toBatchLead(input: LeadInput, meta: CaptureMeta): BatchLead {
       id: crypto.randomUUID(),
       formKey: input.formKey,
       source: meta.source ?? 'api',
+      sourceKey: meta.sourceKey ?? null,
       status: input.spam ? 'spam' : 'pending',
       idempotencyKey: input.idempotencyKey ?? null,
       name: input.name ?? null,

@@ -6,7 +6,7 @@ export interface FieldError {
   message: string;
 }
 
-export type IntakeErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_BODY' | 'LEAD_NOT_FOUND';
+export type IntakeErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_BODY' | 'LEAD_NOT_FOUND' | 'API_KEY_INVALID';
 
 export class IntakeError extends Error {
   constructor(

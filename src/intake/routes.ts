@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { LeadRow } from '../db/index.js';
 import { createLeadIntake, publicStatus, type AcceptOptions, type LeadIntake, type LeadIntakeDeps } from './accept.js';
+import { apiKeyLimits, type IntakeApiKey } from './api-keys.js';
 import { IntakeError } from './errors.js';
 import { LeadBodySchema, LeadViewSchema, AcceptedSchema, CrmAliasBodySchema } from './schemas.js';
 import { getLead, listLeadEvents } from './sql.js';
@@ -16,8 +17,13 @@ export interface IntakeDeps extends LeadIntakeDeps {
   intake?: LeadIntake;
   /** Guards admin routes (401 when the bearer token is missing or wrong). */
   requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** Per-IP limit for the POST routes (needs @fastify/rate-limit registered with global: false). */
+  /**
+   * Limit of the POST routes per window (needs @fastify/rate-limit registered with global: false): `max` per client
+   * IP for anonymous posts; a request with a valid X-Api-Key counts against that key's own `perMinute` instead.
+   */
   rateLimit?: { max: number; timeWindow: number };
+  /** Per-source API keys of server-to-server callers (config `api_keys`). */
+  apiKeys?: IntakeApiKey[];
   /** The synced amoCRM deal of a delivered lead (webhook sync provides it; absent → `deal: null`). */
   dealView?: (amoLeadId: number) => Promise<LeadView['deal']>;
   /** The routing decision of a lead (src/routing provides it; absent → `routing: null`). */
@@ -35,6 +41,7 @@ function toView(lead: LeadRow, events: Awaited<ReturnType<typeof listLeadEvents>
     id: lead.id,
     form: lead.formKey,
     source: lead.source,
+    source_key: lead.sourceKey,
     status: lead.status,
     idempotency_key: lead.idempotencyKey,
     name: lead.name,
@@ -64,12 +71,19 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     const intake = deps.intake ?? createLeadIntake(deps);
-    const rateLimit = { rateLimit: deps.rateLimit ?? (false as const) };
+    const keys = apiKeyLimits(deps.apiKeys ?? [], deps.rateLimit?.max ?? Number.MAX_SAFE_INTEGER);
+    const rateLimit = {
+      rateLimit: deps.rateLimit
+        ? { timeWindow: deps.rateLimit.timeWindow, max: keys.max, keyGenerator: keys.keyGenerator }
+        : (false as const),
+    };
     // The body is validated by validateLead (every problem, with codes → 422); the schema documents it.
     const passthrough = () => (data: unknown) => ({ value: data });
 
     async function submit(req: FastifyRequest, reply: FastifyReply, body: unknown, extra: AcceptOptions = {}) {
       const opts: AcceptOptions = { source: 'api', ip: req.ip, requestId: String(req.id), ...extra };
+      const sourceKey = keys.sourceOf(req);
+      if (sourceKey) opts.sourceKey = sourceKey;
       const header = req.headers['idempotency-key'];
       if (typeof header === 'string') opts.idempotencyKey = header;
       const ua = req.headers['user-agent'];
@@ -93,6 +107,7 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
         response: { 200: AcceptedSchema, 202: AcceptedSchema },
       },
       validatorCompiler: passthrough,
+      onRequest: keys.identify,
       config: rateLimit,
     };
     app.post('/api/leads', leadRoute, (req, reply) => submit(req, reply, req.body));
@@ -110,6 +125,7 @@ export function intakeRoutes(deps: IntakeDeps): FastifyPluginAsync {
           response: { 200: AcceptedSchema, 202: AcceptedSchema },
         },
         validatorCompiler: passthrough,
+        onRequest: keys.identify,
         config: rateLimit,
       },
       (req, reply) => {

@@ -84,6 +84,7 @@ export const LeadViewSchema = z.object({
   id: z.string(),
   form: z.string(),
   source: z.string().describe('api, widget, tilda, generic, google_ads or meta'),
+  source_key: z.string().nullable().describe('the API key (its name in api_keys) that sent the lead; null for anonymous posts'),
   status: z.string(),
   idempotency_key: z.string().nullable(),
   name: z.string().nullable(),

@@ -22,6 +22,9 @@ export const amoConnections = pgTable('amo_connections', {
   connectedAt: timestamp('connected_at', { withTimezone: true }).notNull().defaultNow(),
   /** sha256 of the env token that was imported last (AMOCRM_REFRESH_TOKEN / _ACCESS_TOKEN / _LONG_LIVED_TOKEN). */
   envImportHash: text('env_import_hash'),
+  /** When amoCRM last accepted these tokens (a code exchange, a refresh or any successful call); null = unverified
+   * (imported from the environment and not used yet). */
+  verifiedAt: timestamp('verified_at', { withTimezone: true }).defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

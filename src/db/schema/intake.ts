@@ -34,6 +34,8 @@ export const leads = pgTable(
     formKey: text('form_key').notNull(),
     /** The capture surface: api (POST /api/leads, /api/crm), widget, tilda, generic, google_ads, meta. */
     source: text('source', { enum: LEAD_SOURCES }).notNull().default('api'),
+    /** The API key (its name in `api_keys`) a server-to-server caller sent; null for anonymous posts. */
+    sourceKey: text('source_key'),
     status: text('status', { enum: LEAD_STATUSES }).notNull().default('pending'),
     idempotencyKey: text('idempotency_key'),
     name: text('name'),
