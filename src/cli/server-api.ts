@@ -84,7 +84,8 @@ export function serverApi(config: Config, locked?: DataDirLockedError): ServerAp
           ...(method === 'POST' ? { body: JSON.stringify(opts.body ?? {}) } : {}),
         });
       } catch (e) {
-        const code = ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message) || 'no answer';
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        const code = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : 'no answer');
         throw new ServerApiError(
           `the server is not running at ${url} (HOST/PORT; ${code}) and ${held}: start Leadbridge, point HOST/PORT at the running server, or stop process ${locked?.pid ?? 'holding the directory'}`,
         );
