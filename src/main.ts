@@ -7,7 +7,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { DataDirLockedError, openDb, type Db } from './db/index.js';
 import { buildApp, createLogger, createMetricsRegistry, type AppDeps, type HealthCheck } from './http/index.js';
-import { createQueue, type Queue, type TaskName } from './queue/index.js';
+import { createQueue, QUEUE_TASKS, type Queue } from './queue/index.js';
 import { PgRateLimitStore } from './connect/rate-limit-store.js';
 import { ConnectError, startConnect, type ConnectRuntime } from './connect/index.js';
 import { createDelivery, deliveryRoutes } from './delivery/index.js';
@@ -16,7 +16,7 @@ import { getWebhookSecret, getWebhookUrl } from './connect/index.js';
 import { createCapture } from './capture/index.js';
 import { cachedFieldMap, createWebhookSync, dealView } from './webhooks/index.js';
 import { applyEnvFiles } from './config/env-files.js';
-import { checkDataDir, checkPortFree, opsRoutes, portInUseError, StartupError } from './ops/index.js';
+import { checkDataDir, checkPortFree, collectReport, opsRoutes, portInUseError, setupReport, StartupError, writeAdminTokenFile } from './ops/index.js';
 import { createRouting } from './routing/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { amoCatalogSource } from './dashboard/amo-catalog.js';
@@ -60,8 +60,6 @@ export interface StartOptions {
   envFiles?: string[];
 }
 
-const QUEUE_TASKS: TaskName[] = ['amo_keep_alive', 'reconcile_amo', 'routing_take_up'];
-
 export async function startServer(opts: StartOptions = {}): Promise<Server> {
   let env = opts.env ?? process.env;
   let envFiles = opts.envFiles ?? [];
@@ -79,7 +77,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
   const port = opts.port ?? config.port;
   const host = opts.host ?? config.host;
   await checkPortFree(port, host, 'PORT');
-  if (config.sandbox) await checkPortFree(config.emulatorPort, '127.0.0.1', 'LEADBRIDGE_EMULATOR_PORT');
+  if (config.sandbox) await checkPortFree(config.emulatorPort, config.emulatorHost ?? '127.0.0.1', 'LEADBRIDGE_EMULATOR_PORT');
   if (!config.databaseUrl) checkDataDir(config.dataDir);
   if (!config.configFileFound) log.warn({ configPath: config.configPath }, 'config file not found; using built-in defaults');
   if (!config.adminToken && !config.sandbox) log.warn('LEADBRIDGE_ADMIN_TOKEN is not set; admin endpoints refuse every request');
@@ -122,6 +120,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     if (connect.generatedAdminToken) {
       config.adminToken = connect.generatedAdminToken;
       process.stdout.write(`\nSANDBOX admin token (LEADBRIDGE_ADMIN_TOKEN is unset): ${connect.generatedAdminToken}\n\n`);
+    }
+    // The CLI on this machine reads the generated token from <data dir>/admin-token (0600) to reach the admin API
+    // while this server holds the database; with a token in the environment no file is left behind.
+    try {
+      writeAdminTokenFile(config.dataDir, connect.generatedAdminToken);
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message }, dataDir: config.dataDir }, 'could not write the admin-token file; the CLI needs LEADBRIDGE_ADMIN_TOKEN');
     }
     // Routing: the manager per lead (rules, rotation shared through the database), recorded with its reasons;
     // the take-up deadline job reassigns deals left in their first stage.
@@ -245,7 +250,14 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         (ctx) => connect.routes(ctx.requireAdmin),
         (ctx) => deliveryRoutes({ db: db.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() }),
         webhooks.routes,
-        (ctx) => opsRoutes({ requireAdmin: ctx.requireAdmin, webhookUrl: () => getWebhookUrl(db.db, config) }),
+        (ctx) =>
+          opsRoutes({
+            requireAdmin: ctx.requireAdmin,
+            webhookUrl: () => getWebhookUrl(db.db, config),
+            // `leadbridge setup` / `reconcile` while this server holds the embedded database (cli/server-api.ts).
+            setup: ({ dryRun }) => collectReport((print) => setupReport({ config, db, conn: connect.conn, dryRun, print })),
+            reconcile: (o) => webhooks.reconcile(o),
+          }),
         (ctx) => capture.routes(ctx),
         () => dashboard.routes(),
         (ctx) => followups.routes(ctx),

@@ -1,22 +1,41 @@
 // `leadbridge doctor`: config, connection and token expiry, every mapped field/pipeline/stage, the webhook
 // subscription, the circuit, database and queue: a ✓/✗ table with the fix for each ✗; exit 1 on any ✗.
+// While a running server holds the embedded database, the server runs the checks (GET /api/admin/doctor).
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
-import { connectDoctor, createAmoConnection, demoSpec, resolveSecretKey } from '../connect/index.js';
-import { openDb, type Db } from '../db/index.js';
-import { createLogger } from '../http/index.js';
-import { isOperatorError, type CommandIo } from './setup.js';
+import { connectDoctor, demoSpec } from '../connect/index.js';
+import { QUEUE_TASKS, queuedJobs } from '../queue/index.js';
+import { openLocalAmo } from './local-amo.js';
+import { openDbOrServer } from './server-api.js';
+import { action, cliLogger, type CommandIo, stdout } from './setup.js';
 
 /** `io.db` reuses an open database (tests). Returns the exit code. */
 export async function doctorCommand(config: Config, io: CommandIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => process.stdout.write(`${t}\n`));
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const db = io.db ?? (await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), logger }));
+  const out = io.out ?? stdout;
+  const logger = cliLogger(config);
+  const target = io.db ? { kind: 'db' as const, db: io.db } : await openDbOrServer(config, { logger });
+  if (target.kind === 'server') {
+    // 503 = some check failed; the report is the same.
+    const r = await target.api.call<{ ok: boolean; text: string }>('GET', '/api/admin/doctor', { accept: [200, 503] });
+    out(r.body.text);
+    return r.body.ok ? 0 : 1;
+  }
+  const { db } = target;
   try {
-    const conn = await createAmoConnection({ config, db, key: await resolveSecretKey(db.db, config), logger });
-    const report = await connectDoctor({ config, db, conn, ...(config.sandbox && !config.account ? { spec: demoSpec() } : {}) });
-    out(report.text);
-    return report.ok ? 0 : 1;
+    const amo = await openLocalAmo(config, db, logger);
+    try {
+      const report = await connectDoctor({
+        config,
+        db,
+        conn: amo.conn,
+        queueDepth: () => queuedJobs(db, QUEUE_TASKS),
+        ...(config.sandbox && !config.account ? { spec: demoSpec() } : {}),
+      });
+      out(report.text);
+      return report.ok ? 0 : 1;
+    } finally {
+      await amo.close();
+    }
   } finally {
     if (!io.db) await db.close();
   }
@@ -27,14 +46,10 @@ export function registerDoctorCommand(program: Command): void {
     .command('doctor')
     .description('Check config, amoCRM connection and tokens, fields, pipeline, webhook, database: ✓/✗ with fixes')
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
-    .action(async (o: { config?: string }) => {
-      try {
+    .action(
+      action(async (o: { config?: string }) => {
         const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-        process.exitCode = await doctorCommand(config);
-      } catch (e) {
-        if (!isOperatorError(e)) throw e;
-        process.stderr.write(`leadbridge: ${e.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+        return doctorCommand(config);
+      }),
+    );
 }

@@ -1,6 +1,7 @@
 // `leadbridge followups …`: list enrolments, stop one, preview a step's message for a lead, and `worker` — a
 // process that only runs follow-up steps (several can run beside the server on one PostgreSQL; SMTP_URL required).
-// list/stop/preview open the database directly: on PGlite stop the server first, or use the admin API.
+// list/stop/preview open the database; while a running server holds the embedded one they ask its admin API
+// (/api/admin/followups/*, server-api.ts) and print the same JSON.
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { openDb, type Db } from '../db/index.js';
@@ -8,11 +9,11 @@ import { createSmtpChannel } from '../email/index.js';
 import { createFollowups, listEnrolmentViews, type Followups } from '../followups/index.js';
 import { createLogger } from '../http/index.js';
 import { loadResolvedMap } from '../provision/index.js';
+import { openDbOrServer, type ServerApi } from './server-api.js';
+import { action } from './setup.js';
 
-async function open(o: { config?: string }, consume: boolean, extra: Partial<Parameters<typeof createFollowups>[0]> = {}): Promise<{ config: Config; db: Db; fu: Followups }> {
-  const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-  const db = await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), migrate: true });
-  const fu = createFollowups({
+function followupsOn(config: Config, db: Db, consume: boolean, extra: Partial<Parameters<typeof createFollowups>[0]> = {}): Followups {
+  return createFollowups({
     db: db.db,
     config,
     account: 'default',
@@ -21,8 +22,31 @@ async function open(o: { config?: string }, consume: boolean, extra: Partial<Par
     consume,
     ...extra,
   });
-  return { config, db, fu };
 }
+
+async function open(o: { config?: string }, consume: boolean, extra: Partial<Parameters<typeof createFollowups>[0]> = {}): Promise<{ config: Config; db: Db; fu: Followups }> {
+  const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
+  const db = await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), migrate: true });
+  return { config, db, fu: followupsOn(config, db, consume, extra) };
+}
+
+/** list/stop/preview: on the database, or through the running server when it holds the embedded one. */
+async function local<T>(o: { config?: string }, onDb: (db: Db, fu: Followups) => Promise<T>, onServer: (api: ServerApi) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
+  const target = await openDbOrServer(config, { migrate: true });
+  if (target.kind === 'server') return onServer(target.api);
+  try {
+    return await onDb(target.db, followupsOn(config, target.db, false));
+  } finally {
+    await target.db.close();
+  }
+}
+
+const query = (q: Record<string, string | undefined>): string => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, v);
+  return p.toString();
+};
 
 const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
@@ -35,28 +59,41 @@ export function registerFollowupsCommand(program: Command): void {
     .option('--lead <id>', 'only this lead')
     .option('--status <status>', 'active | completed | exited')
     .option('--sequence <key>', 'only this sequence')
-    .action(async (o: { config?: string; lead?: string; status?: string; sequence?: string }) => {
-      const { db } = await open(o, false);
-      try {
-        out(await listEnrolmentViews(db.db, 'default', { ...(o.lead ? { leadId: o.lead } : {}), ...(o.status ? { status: o.status } : {}), ...(o.sequence ? { sequence: o.sequence } : {}) }));
-      } finally {
-        await db.close();
-      }
-    });
+    .action(
+      action(async (o: { config?: string; lead?: string; status?: string; sequence?: string }) => {
+        out(
+          await local(
+            o,
+            (db) => listEnrolmentViews(db.db, 'default', { ...(o.lead ? { leadId: o.lead } : {}), ...(o.status ? { status: o.status } : {}), ...(o.sequence ? { sequence: o.sequence } : {}) }),
+            async (api) =>
+              (await api.call<{ enrolments: unknown[] }>('GET', `/api/admin/followups/enrolments?${query({ lead_id: o.lead, status: o.status, sequence: o.sequence, limit: '500' })}`)).body
+                .enrolments,
+          ),
+        );
+      }),
+    );
   cmd
     .command('stop <enrolmentId>')
     .description('Stop an enrolment (exit reason `stopped`)')
     .option('-c, --config <path>', 'config file')
-    .action(async (id: string, o: { config?: string }) => {
-      const { db, fu } = await open(o, false);
-      try {
-        const v = await fu.stopEnrolment(id);
-        if (!v) throw new Error('no enrolment with this id');
+    .action(
+      action(async (id: string, o: { config?: string }) => {
+        const v = await local(
+          o,
+          (_db, fu) => fu.stopEnrolment(id),
+          async (api) => {
+            const r = await api.call('POST', `/api/admin/followups/enrolments/${encodeURIComponent(id)}/stop`, { accept: [200, 404] });
+            return r.status === 200 ? r.body : undefined;
+          },
+        );
+        if (!v) {
+          process.stderr.write('leadbridge: no enrolment with this id\n');
+          return 1;
+        }
         out(v);
-      } finally {
-        await db.close();
-      }
-    });
+        return 0;
+      }),
+    );
   cmd
     .command('preview')
     .description("Render a sequence step's message for a lead (nothing is sent)")
@@ -64,14 +101,17 @@ export function registerFollowupsCommand(program: Command): void {
     .requiredOption('--sequence <key>', 'sequence key')
     .requiredOption('--step <n>', 'step index (0-based, as in the config)')
     .option('-c, --config <path>', 'config file')
-    .action(async (o: { config?: string; lead: string; sequence: string; step: string }) => {
-      const { db, fu } = await open(o, false);
-      try {
-        out(await fu.preview(o.lead, o.sequence, Number(o.step)));
-      } finally {
-        await db.close();
-      }
-    });
+    .action(
+      action(async (o: { config?: string; lead: string; sequence: string; step: string }) => {
+        out(
+          await local(
+            o,
+            (_db, fu) => fu.preview(o.lead, o.sequence, Number(o.step)),
+            async (api) => (await api.call('GET', `/api/admin/followups/preview?${query({ lead_id: o.lead, sequence: o.sequence, step: o.step })}`)).body,
+          ),
+        );
+      }),
+    );
   cmd
     .command('worker')
     .description('Run only follow-up steps and their event consumer (no HTTP); needs SMTP_URL')

@@ -1,16 +1,52 @@
-// `leadbridge reconcile`: one reconciliation run (amoCRM events since the cursor → re-read leads → apply what the
-// webhooks missed; re-enable a disabled webhook subscription), then exit. The server runs the same on a schedule.
+// `leadbridge reconcile`: one reconciliation run (stored webhooks applied first, then amoCRM events since the cursor →
+// re-read leads → apply what the webhooks missed; re-enable a disabled webhook subscription), then exit. The server
+// runs the same on a schedule; while it holds the embedded database, it runs this one (POST /api/admin/reconcile).
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { createAmoConnection, getWebhookSecret, getWebhookUrl, resolveSecretKey } from '../connect/index.js';
-import { openDb } from '../db/index.js';
-import { createLogger } from '../http/index.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { getWebhookSecret, getWebhookUrl } from '../connect/index.js';
+import { reconcileLine } from '../ops/index.js';
 import { loadResolvedMap } from '../provision/index.js';
-import { cachedFieldMap, reconcileOnce } from '../webhooks/index.js';
+import { cachedFieldMap, createWebhookSync, type ReconcileResult } from '../webhooks/index.js';
+import { openLocalAmo } from './local-amo.js';
+import { openDbOrServer } from './server-api.js';
+import { action, cliLogger, stdout, type CommandIo } from './setup.js';
 
 interface ReconcileCliOptions {
   config?: string;
   since?: string;
+}
+
+/** One reconciliation run, on the database or through the running server; returns the exit code. */
+export async function reconcileCommand(config: Config, o: { since?: number }, io: CommandIo = {}): Promise<number> {
+  const logger = cliLogger(config);
+  const target = await openDbOrServer(config, { logger });
+  let r: ReconcileResult;
+  if (target.kind === 'server') {
+    r = (await target.api.call<ReconcileResult>('POST', '/api/admin/reconcile', { body: o.since !== undefined ? { since: o.since } : {} })).body;
+  } else {
+    const { db } = target;
+    try {
+      const amo = await openLocalAmo(config, db, logger);
+      try {
+        // The server's own composition (webhooks/sync.ts), so the stored webhooks are applied first here too.
+        const sync = createWebhookSync({
+          db: db.db,
+          source: { webhookSecret: await getWebhookSecret(db.db, config), account: () => amo.conn.account(), amo: amo.conn.amo },
+          webhookUrl: await getWebhookUrl(db.db, config),
+          fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
+          logger: logger.child({ module: 'webhooks' }),
+          embedded: db.kind === 'pglite',
+        });
+        r = await sync.reconcile(o.since !== undefined ? { since: o.since } : {});
+      } finally {
+        await amo.close();
+      }
+    } finally {
+      await db.close();
+    }
+  }
+  (io.out ?? stdout)(reconcileLine(r));
+  return 0;
 }
 
 export function registerReconcileCommand(program: Command): void {
@@ -19,37 +55,14 @@ export function registerReconcileCommand(program: Command): void {
     .description('Repair local deal state from amoCRM events (what webhooks missed) and re-enable a disabled webhook')
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
     .option('--since <unix>', 'read events from this unix time instead of the stored cursor')
-    .action(async (o: ReconcileCliOptions) => {
-      const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-      const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-      const db = await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), logger });
-      try {
-        const key = await resolveSecretKey(db.db, config);
-        const conn = await createAmoConnection({
-          config,
-          db,
-          key,
-          logger,
-        });
+    .action(
+      action(async (o: ReconcileCliOptions) => {
         const since = o.since !== undefined ? Number(o.since) : undefined;
-        if (since !== undefined && !Number.isInteger(since)) throw new Error('--since must be a unix time in seconds');
-        const r = await reconcileOnce({
-          db: db.db,
-          amo: conn.amo,
-          webhookSecret: await getWebhookSecret(db.db, config),
-          webhookUrl: await getWebhookUrl(db.db, config),
-          fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
-          logger: logger.child({ module: 'webhooks' }),
-          ...(since !== undefined ? { since } : {}),
-        });
-        process.stdout.write(
-          `reconciled events ${new Date(r.since * 1000).toISOString()} → ${new Date(r.cursor * 1000).toISOString()}: ` +
-            `${r.events} events, ${r.leads} leads re-read, ${r.repaired} repaired` +
-            (r.resubscribed.length ? `; re-subscribed disabled webhook ${r.resubscribed.join(', ')}` : '') +
-            '\n',
-        );
-      } finally {
-        await db.close();
-      }
-    });
+        if (since !== undefined && !(Number.isInteger(since) && since >= 0)) {
+          process.stderr.write('leadbridge reconcile: --since must be a unix time in seconds\n');
+          return 2;
+        }
+        return reconcileCommand(loadConfig(process.env, o.config ? { configPath: o.config } : {}), since !== undefined ? { since } : {});
+      }),
+    );
 }

@@ -63,5 +63,5 @@ describe('leadbridge replay', () => {
     } finally {
       if (!url) await check.close();
     }
-  }, 60_000);
+  }, 300_000);
 });

@@ -1,21 +1,65 @@
 // `leadbridge setup [--dry-run] [--config path]`: create what the config's `account:` section needs in amoCRM (never
 // deletes), subscribe Leadbridge's webhook URL, store the resolved ids. A second run changes nothing and says so.
+// While a running server holds the embedded database, the server runs it (POST /api/admin/setup, server-api.ts).
 import type { Command } from 'commander';
+import { destination, type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { ConnectError, createAmoConnection, demoSpec, getWebhookUrl, resolveSecretKey, runSetup, type SetupResult } from '../connect/index.js';
-import { DataDirLockedError, openDb, type Db } from '../db/index.js';
+import { ConnectError } from '../connect/index.js';
+import { DataDirLockedError, type Db } from '../db/index.js';
 import { createLogger } from '../http/index.js';
-import { ProvisionError, renderProblems } from '../provision/index.js';
+import { setupReport } from '../ops/index.js';
+import { openLocalAmo } from './local-amo.js';
+import { openDbOrServer, ServerApiError } from './server-api.js';
 
 export interface CommandIo {
   out?: (text: string) => void;
+  err?: (text: string) => void;
   /** An open database to use (and leave open) instead of opening the configured one. */
   db?: Db;
 }
 
-/** Errors whose message is the whole story (bad config, data dir in use, missing secret key): no stack trace. */
+/** Errors whose message is the whole story (bad config, data dir in use, missing secret key, server unreachable). */
 export function isOperatorError(e: unknown): e is Error {
-  return e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof ConnectError;
+  return e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof ConnectError || e instanceof ServerApiError;
+}
+
+export const stdout = (t: string) => process.stdout.write(`${t}\n`);
+
+/** The commands' logger: warnings and errors (LOG_LEVEL=debug for more), on stderr so stdout is only the report. */
+export function cliLogger(config: Config): Logger {
+  return createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, destination({ fd: 2, sync: true }));
+}
+export const stderr = (t: string) => process.stderr.write(`${t}\n`);
+
+/** A command the server ran for us (POST /api/admin/setup): what it printed and its exit code. */
+export interface WireReport {
+  exit_code: number;
+  stdout: string[];
+  stderr: string[];
+}
+
+/** Prints a report the server ran for us; returns its exit code. */
+export function printReport(r: WireReport, io: CommandIo): number {
+  for (const l of r.stdout) (io.out ?? stdout)(l);
+  for (const l of r.stderr) (io.err ?? stderr)(l);
+  return r.exit_code;
+}
+
+/** A commander action that prints an error as one line (exit 1) instead of a stack trace. */
+export function action<A extends unknown[]>(run: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await run(...args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (e) {
+      // Anything else is unexpected: still one line, the stack with LOG_LEVEL=debug.
+      const debug = /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '');
+      if (isOperatorError(e)) process.stderr.write(`leadbridge: ${e.message}\n`);
+      else if (debug && e instanceof Error) process.stderr.write(`leadbridge: ${e.stack ?? e.message}\n`);
+      else process.stderr.write(`leadbridge: ${e instanceof Error ? e.message : String(e)} (LOG_LEVEL=debug shows the stack)\n`);
+      process.exitCode = 1;
+    }
+  };
 }
 
 interface SetupCliOptions {
@@ -23,43 +67,23 @@ interface SetupCliOptions {
   dryRun?: boolean;
 }
 
-
-/** Runs setup with the app's connection; `io.db` reuses an open database (tests). Returns the exit code. */
+/** Runs setup with the app's connection (or through the running server); `io.db` reuses an open database (tests). */
 export async function setupCommand(config: Config, o: { dryRun?: boolean }, io: CommandIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => process.stdout.write(`${t}\n`));
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const db = io.db ?? (await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), logger }));
+  const out = io.out ?? stdout;
+  const logger = cliLogger(config);
+  const target = io.db ? { kind: 'db' as const, db: io.db } : await openDbOrServer(config, { logger });
+  if (target.kind === 'server') {
+    const r = await target.api.call<WireReport>('POST', '/api/admin/setup', { body: { dry_run: o.dryRun === true } });
+    return printReport(r.body, io);
+  }
+  const { db } = target;
   try {
-    const conn = await createAmoConnection({ config, db, key: await resolveSecretKey(db.db, config), logger });
-    const status = await conn.status();
-    if (status.state !== 'connected') {
-      out(`amoCRM is not connected (${status.state}${status.reason ? `: ${status.reason}` : ''}). Open ${config.publicUrl}/api/auth/amo first.`);
-      return 2;
-    }
-    if (!config.account && !config.sandbox) out('The config has no `account:` section: only Leadbridge\'s own LEADBRIDGE_ID field and the webhook are set up.');
-    out(`Account: ${status.host}${config.sandbox ? ' (sandbox emulator)' : ''}${o.dryRun ? ' — dry run' : ''}\n`);
-    let result: SetupResult;
+    const amo = await openLocalAmo(config, db, logger);
     try {
-      result = await runSetup({
-        amo: conn.amo,
-        db,
-        config,
-        ...(config.sandbox && !config.account ? { spec: demoSpec() } : {}),
-        dryRun: o.dryRun === true,
-        print: out,
-      });
-    } catch (e) {
-      if (!(e instanceof ProvisionError)) throw e;
-      out(e.message);
-      if (e.applied.length > 0) out(`(${e.applied.length} change(s) were made before the failure; run setup again to continue.)`);
-      return 1;
+      return await setupReport({ config, db, conn: amo.conn, dryRun: o.dryRun === true, print: out });
+    } finally {
+      await amo.close();
     }
-    if (result.problems.length > 0) {
-      if (o.dryRun !== true) out(renderProblems(result.problems));
-      return 1;
-    }
-    out(`\nWebhook URL (amoCRM → Leadbridge${o.dryRun ? '; subscribed by setup without --dry-run' : ''}): ${await getWebhookUrl(db.db, config)}`);
-    return 0;
   } finally {
     if (!io.db) await db.close();
   }
@@ -71,14 +95,10 @@ export function registerSetupCommand(program: Command): void {
     .description('Create the pipelines, stages and fields of the config in amoCRM (never deletes), subscribe the webhook, store the ids')
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
     .option('--dry-run', 'print the plan and change nothing')
-    .action(async (o: SetupCliOptions) => {
-      try {
+    .action(
+      action(async (o: SetupCliOptions) => {
         const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-        process.exitCode = await setupCommand(config, { dryRun: o.dryRun === true });
-      } catch (e) {
-        if (!isOperatorError(e)) throw e;
-        process.stderr.write(`leadbridge: ${e.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+        return setupCommand(config, { dryRun: o.dryRun === true });
+      }),
+    );
 }

@@ -1,44 +1,29 @@
 // `leadbridge webhook-url`: the full URL amoCRM must call (it holds the webhook secret). Read from
 // LEADBRIDGE_WEBHOOK_SECRET, else from the database; while a running server holds the embedded database, asked from
-// that server's admin API (GET /api/admin/webhook-url, LEADBRIDGE_ADMIN_TOKEN).
+// that server's admin API (GET /api/admin/webhook-url, server-api.ts).
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { getWebhookUrl } from '../connect/index.js';
-import { DataDirLockedError, openDb, type Db } from '../db/index.js';
-import { isOperatorError, type CommandIo } from './setup.js';
-
-async function fromServer(config: Config): Promise<string> {
-  if (!config.adminToken) {
-    throw new Error(
-      'the running server holds the data directory: set LEADBRIDGE_ADMIN_TOKEN (the sandbox prints its generated one at start) so this command can ask it, or stop the server',
-    );
-  }
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const res = await fetch(`http://${host}:${config.port}/api/admin/webhook-url`, { headers: { authorization: `Bearer ${config.adminToken}` } });
-  if (!res.ok) throw new Error(`the running server answered ${res.status} to GET /api/admin/webhook-url`);
-  return ((await res.json()) as { url: string }).url;
-}
+import { openDbOrServer } from './server-api.js';
+import { action, stdout, type CommandIo } from './setup.js';
 
 /** Returns the exit code; `io.db` reuses an open database (tests). */
 export async function webhookUrlCommand(config: Config, io: CommandIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => process.stdout.write(`${t}\n`));
+  const out = io.out ?? stdout;
   if (config.webhookSecret) {
     out(`${config.publicUrl}/api/webhooks/amo/${config.webhookSecret}`);
     return 0;
   }
-  let db: Db | undefined = io.db;
-  try {
-    db ??= await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), migrate: true });
-  } catch (e) {
-    if (!(e instanceof DataDirLockedError)) throw e;
-    out(await fromServer(config));
+  const target = io.db ? { kind: 'db' as const, db: io.db } : await openDbOrServer(config, { migrate: true });
+  if (target.kind === 'server') {
+    out((await target.api.call<{ url: string }>('GET', '/api/admin/webhook-url')).body.url);
     return 0;
   }
   try {
-    out(await getWebhookUrl(db.db, config));
+    out(await getWebhookUrl(target.db.db, config));
     return 0;
   } finally {
-    if (!io.db) await db.close();
+    if (!io.db) await target.db.close();
   }
 }
 
@@ -46,12 +31,5 @@ export function registerWebhookUrlCommand(program: Command): void {
   program
     .command('webhook-url')
     .description('Print the full webhook URL amoCRM must call (it holds the secret; `setup` subscribes it)')
-    .action(async () => {
-      try {
-        process.exitCode = await webhookUrlCommand(loadConfig(process.env));
-      } catch (e) {
-        process.stderr.write(`leadbridge: ${isOperatorError(e) || e instanceof Error ? e.message : String(e)}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action(action(async () => webhookUrlCommand(loadConfig(process.env))));
 }

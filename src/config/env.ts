@@ -17,6 +17,8 @@ export interface EnvValues {
   secretKey?: string;
   webhookSecret?: string;
   emulatorPort: number;
+  /** Interface the sandbox emulator listens on (LEADBRIDGE_EMULATOR_HOST; default 127.0.0.1, 0.0.0.0 in Docker). */
+  emulatorHost?: string;
   reconcileCron: string | null;
   defaultCountry?: CountryCode;
   /** LEADBRIDGE_AUDIT_AMOCRM_CALLS (on/off); wins over the file's `audit.amocrm_calls`. */
@@ -212,6 +214,8 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: string[]): EnvValues {
     reconcileCron: cron(env, 'LEADBRIDGE_RECONCILE_CRON', '*/5 * * * *', problems),
     amocrm: amocrm(env, problems, bad),
   };
+  const emulatorHost = read(env, 'LEADBRIDGE_EMULATOR_HOST');
+  if (emulatorHost) values.emulatorHost = emulatorHost;
   const databaseUrl = url(env, 'DATABASE_URL', problems, ['postgres:', 'postgresql:']);
   if (databaseUrl) values.databaseUrl = databaseUrl;
   const adminToken = secret(env, 'LEADBRIDGE_ADMIN_TOKEN', 16, problems);

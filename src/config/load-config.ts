@@ -198,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
   }
   if (e.databaseUrl) config.databaseUrl = e.databaseUrl;
   if (e.adminToken) config.adminToken = e.adminToken;
+  if (e.emulatorHost) config.emulatorHost = e.emulatorHost;
   if (e.secretKey) config.secretKey = e.secretKey;
   if (e.webhookSecret) config.webhookSecret = e.webhookSecret;
   if (e.metricsToken) config.metricsToken = e.metricsToken;

@@ -87,6 +87,8 @@ export interface Config {
   secretKey?: string;
   webhookSecret?: string;
   emulatorPort: number;
+  /** Interface the sandbox emulator listens on (LEADBRIDGE_EMULATOR_HOST); unset = 127.0.0.1. */
+  emulatorHost?: string;
   /** Reconciliation schedule (LEADBRIDGE_RECONCILE_CRON, default every 5 minutes); null = off. */
   reconcileCron: string | null;
   defaultCountry: CountryCode;

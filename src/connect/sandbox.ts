@@ -25,7 +25,7 @@ export async function startSandboxEmulator(config: Config, opts: { port?: number
   const stateFile = opts.stateFile === false ? undefined : (opts.stateFile ?? join(config.dataDir, 'emulator-state.json'));
   const emulator = await startEmulator({
     port: opts.port ?? config.emulatorPort,
-    host: '127.0.0.1',
+    host: config.emulatorHost ?? '127.0.0.1',
     autoApprove: true,
     redirectUri,
     ...(stateFile ? { stateFile } : {}),

@@ -1,5 +1,6 @@
 // Scheduled, delayed and cron work (token keep-alive, reconciliation) on pg-boss 10 over the app's Db.
 // Not for lead delivery: that is the outbox in the `leads` table (delivery/).
-export { createQueue } from './queue.js';
+export { createQueue, queuedJobs } from './queue.js';
+export { QUEUE_TASKS } from './tasks.js';
 export type { Queue, QueueDeps, ScheduleOptions, SendOptions, TaskHandler, WorkOptions } from './queue.js';
 export type { TaskName, TaskPayloads } from './tasks.js';

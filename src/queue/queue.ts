@@ -115,3 +115,18 @@ function isRetryable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Queued + retrying jobs of these tasks (what `depth` sums), read with plain SQL and no pg-boss start: for a CLI
+ * beside a stopped server. 0 while pg-boss has never started on this database.
+ */
+export async function queuedJobs(db: Db, names: readonly TaskName[], schema = 'pgboss'): Promise<number> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid pg-boss schema name "${schema}"`);
+  const exists = await db.executeSql('select to_regclass($1) as t', [`${schema}.job`]);
+  if (!(exists.rows[0] as { t: unknown } | undefined)?.t || names.length === 0) return 0;
+  const r = await db.executeSql(
+    `select count(*)::int as n from ${schema}.job where name in (${names.map((_, i) => `$${i + 1}`).join(', ')}) and state < 'active'`,
+    [...names],
+  );
+  return Number((r.rows[0] as { n: number } | undefined)?.n ?? 0);
+}

@@ -12,3 +12,6 @@ export interface TaskPayloads {
 }
 
 export type TaskName = keyof TaskPayloads;
+
+/** Every task the server runs (created at start, summed into /health's and doctor's queue depth). */
+export const QUEUE_TASKS: readonly TaskName[] = ['amo_keep_alive', 'reconcile_amo', 'routing_take_up'];

@@ -49,7 +49,8 @@ export interface WebhookSync {
   processor: WebhookProcessor;
   /** The receive journal (with `journalDir`): close it after the HTTP server, before the database. */
   journal?: WebhookJournal;
-  reconcile: () => Promise<ReconcileResult>;
+  /** One run (what the schedule and `leadbridge reconcile` do); `since` (unix s) instead of the stored cursor. */
+  reconcile: (opts?: { since?: number }) => Promise<ReconcileResult>;
 }
 
 export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
@@ -79,7 +80,7 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
         ...(deps.logger ? { logger: deps.logger } : {}),
         ...(deps.bodyLimit ? { bodyLimit: deps.bodyLimit } : {}),
       }),
-    reconcile: async () => {
+    reconcile: async (opts = {}) => {
       // Apply what is already stored first, so reconciliation compares against everything we received.
       await processor.drain();
       return reconcileOnce({
@@ -90,6 +91,7 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
         ...(deps.fieldMap ? { fieldMap: deps.fieldMap } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),
         ...(deps.rawRetentionDays !== undefined ? { retention: { deliveriesDays: deps.rawRetentionDays } } : {}),
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
       });
     },
   };
