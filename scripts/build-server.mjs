@@ -62,8 +62,10 @@ execFileSync(
     '--input-type=module',
     '-e',
     `const p = await import('./dist/cli/program.js'); const m = await import('./dist/main.js');
-     if (typeof p.buildProgram !== 'function' || typeof m.startServer !== 'function') { console.error('build smoke check: missing exports'); process.exit(1); }`,
+     if (typeof p.buildProgram !== 'function' || typeof m.startServer !== 'function') { console.error('build smoke check: missing exports'); process.exit(1); }
+     const all = await p.buildProgram(['node', 'leadbridge'], { all: true });
+     if (all.commands.length < 10) { console.error('build smoke check: the CLI commands did not load'); process.exit(1); }`,
   ],
   { cwd: root, stdio: 'inherit' },
 );
-console.log('build:server: smoke check passed (dist/cli/program.js and dist/main.js import)');
+console.log('build:server: smoke check passed (dist/cli/program.js with every command, and dist/main.js import)');

@@ -8,6 +8,7 @@ import { QUEUE_TASKS, queuedJobs } from '../queue/index.js';
 import { openLocalAmo } from './local-amo.js';
 import { openDbOrServer } from './server-api.js';
 import { action, cliLogger, type CommandIo, stdout } from './setup.js';
+import { COMMANDS } from './commands.js';
 
 /** `io.db` reuses an open database (tests). Returns the exit code. */
 export async function doctorCommand(config: Config, io: CommandIo = {}): Promise<number> {
@@ -44,7 +45,7 @@ export async function doctorCommand(config: Config, io: CommandIo = {}): Promise
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('Check config, amoCRM connection and tokens, fields, pipeline, webhook, database: ✓/✗ with fixes')
+    .description(COMMANDS['doctor'])
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
     .action(
       action(async (o: { config?: string }) => {

@@ -1,6 +1,7 @@
 // `leadbridge emulator`: runs the amoCRM emulator on a port until SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { startEmulator, type EmulatorOptions } from '../amocrm-emulator/index.js';
+import { COMMANDS } from './commands.js';
 
 interface EmulatorCliOptions {
   port?: string;
@@ -65,7 +66,7 @@ export function emulatorOptionsFrom(o: EmulatorCliOptions, env: NodeJS.ProcessEn
 export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
-    .description('Run a local amoCRM emulator (OAuth + API v4 + outgoing webhooks) for development and tests')
+    .description(COMMANDS['emulator'])
     .option('-p, --port <port>', `port to listen on (0 = random; env LEADBRIDGE_EMULATOR_PORT; default ${DEFAULT_EMULATOR_PORT})`)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--subdomain <name>', 'account subdomain (env AMOCRM_SUBDOMAIN; default demo)')

@@ -11,6 +11,7 @@ import { createLogger } from '../http/index.js';
 import { loadResolvedMap } from '../provision/index.js';
 import { openDbOrServer, type ServerApi } from './server-api.js';
 import { action } from './setup.js';
+import { COMMANDS } from './commands.js';
 
 function followupsOn(config: Config, db: Db, consume: boolean, extra: Partial<Parameters<typeof createFollowups>[0]> = {}): Followups {
   return createFollowups({
@@ -51,7 +52,7 @@ const query = (q: Record<string, string | undefined>): string => {
 const out = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
 export function registerFollowupsCommand(program: Command): void {
-  const cmd = program.command('followups').description('Follow-up sequences: enrolments, stop, preview, a steps-only worker');
+  const cmd = program.command('followups').description(COMMANDS['followups']);
   cmd
     .command('list')
     .description('List enrolments (newest first) with their steps')

@@ -5,4 +5,4 @@ import { buildProgram } from './program.js';
 // `.env` and `.env.local` of the working directory, as for `npm start` (the environment wins).
 applyEnvFiles(process.env);
 
-await buildProgram().parseAsync(process.argv);
+await (await buildProgram(process.argv)).parseAsync(process.argv);

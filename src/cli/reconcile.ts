@@ -10,6 +10,7 @@ import { cachedFieldMap, createWebhookSync, type ReconcileResult } from '../webh
 import { openLocalAmo } from './local-amo.js';
 import { openDbOrServer } from './server-api.js';
 import { action, cliLogger, stdout, type CommandIo } from './setup.js';
+import { COMMANDS } from './commands.js';
 
 interface ReconcileCliOptions {
   config?: string;
@@ -52,7 +53,7 @@ export async function reconcileCommand(config: Config, o: { since?: number }, io
 export function registerReconcileCommand(program: Command): void {
   program
     .command('reconcile')
-    .description('Repair local deal state from amoCRM events (what webhooks missed) and re-enable a disabled webhook')
+    .description(COMMANDS['reconcile'])
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
     .option('--since <unix>', 'read events from this unix time instead of the stored cursor')
     .action(

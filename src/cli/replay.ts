@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { replayLeads, type ReplaySelector } from '../delivery/index.js';
 import { openDbOrServer, type ServerApi } from './server-api.js';
 import { action, cliLogger, stderr, stdout, type CommandIo } from './setup.js';
+import { COMMANDS } from './commands.js';
 
 interface ReplayCliOptions {
   config?: string;
@@ -51,7 +52,7 @@ export async function replayCommand(config: Config, selectors: ReplaySelector[],
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .description('Requeue a failed/dead lead by id, every dead lead (--all-dead) or every failed lead (--failed)')
+    .description(COMMANDS['replay'])
     .argument('[id]', 'lead id (uuid)')
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
     .option('--all-dead', 'requeue every dead lead')

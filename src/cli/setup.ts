@@ -10,6 +10,7 @@ import { createLogger } from '../http/index.js';
 import { setupReport } from '../ops/index.js';
 import { openLocalAmo } from './local-amo.js';
 import { openDbOrServer, ServerApiError } from './server-api.js';
+import { COMMANDS } from './commands.js';
 
 export interface CommandIo {
   out?: (text: string) => void;
@@ -92,7 +93,7 @@ export async function setupCommand(config: Config, o: { dryRun?: boolean }, io: 
 export function registerSetupCommand(program: Command): void {
   program
     .command('setup')
-    .description('Create the pipelines, stages and fields of the config in amoCRM (never deletes), subscribe the webhook, store the ids')
+    .description(COMMANDS['setup'])
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
     .option('--dry-run', 'print the plan and change nothing')
     .action(

@@ -6,6 +6,7 @@ import { loadConfig } from '../config/index.js';
 import { openDb } from '../db/index.js';
 import { addUser, DashboardUserError, generatePassword, listUsers, resetPassword } from '../dashboard/index.js';
 import { createLogger } from '../http/index.js';
+import { COMMANDS } from './commands.js';
 
 async function readPassword(): Promise<{ password: string; generated: boolean }> {
   const env = process.env.LEADBRIDGE_USER_PASSWORD;
@@ -38,7 +39,7 @@ async function withDb<T>(configPath: string | undefined, fn: (db: Awaited<Return
 }
 
 export function registerUsersCommand(program: Command): void {
-  const users = program.command('users').description('Dashboard users: add, reset-password, list');
+  const users = program.command('users').description(COMMANDS['users']);
   users
     .command('add')
     .argument('<email>')

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { getWebhookUrl } from '../connect/index.js';
 import { openDbOrServer } from './server-api.js';
 import { action, stdout, type CommandIo } from './setup.js';
+import { COMMANDS } from './commands.js';
 
 /** Returns the exit code; `io.db` reuses an open database (tests). */
 export async function webhookUrlCommand(config: Config, io: CommandIo = {}): Promise<number> {
@@ -30,6 +31,6 @@ export async function webhookUrlCommand(config: Config, io: CommandIo = {}): Pro
 export function registerWebhookUrlCommand(program: Command): void {
   program
     .command('webhook-url')
-    .description('Print the full webhook URL amoCRM must call (it holds the secret; `setup` subscribes it)')
+    .description(COMMANDS['webhook-url'])
     .action(action(async () => webhookUrlCommand(loadConfig(process.env))));
 }

@@ -13,6 +13,7 @@ import { CONTACT_LOOKUPS, createDelivery, type ContactLookup } from '../delivery
 import { createLogger } from '../http/index.js';
 import { loadResolvedMap } from '../provision/index.js';
 import { createRouting } from '../routing/index.js';
+import { COMMANDS } from './commands.js';
 
 interface WorkerCliOptions {
   config?: string;
@@ -62,7 +63,7 @@ async function amoFor(config: Config, db: Db, o: WorkerCliOptions): Promise<AmoC
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('Run only the delivery worker (no HTTP): more throughput or isolation beside the server on PostgreSQL')
+    .description(COMMANDS['worker'])
     .option('-c, --config <path>', 'config file (default LEADBRIDGE_CONFIG or ./leadbridge.yaml)')
     .option('--amo-base-url <url>', 'send amoCRM calls here (the emulator) with the token from AMOCRM_LONG_LIVED_TOKEN')
     .option('--contact-lookup <mode>', `contact dedup: ${CONTACT_LOOKUPS.join(' | ')} (default: config, else search)`)
