@@ -1,37 +1,18 @@
 // `leadbridge backup`, `leadbridge restore`, `leadbridge forget` (docs/privacy.md). While a running server holds the
-// embedded database, backup and forget ask that server (GET /api/admin/backup, POST /api/admin/forget,
-// LEADBRIDGE_ADMIN_TOKEN); restore runs only with the server stopped.
+// embedded database, backup and forget ask that server (GET /api/admin/backup, POST /api/admin/forget; see
+// server-api.ts for how it is found and which token is used); restore runs only with the server stopped.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { DataDirLockedError, openDb, type Db } from '../db/index.js';
 import { dumpPglite, forgetPerson, PrivacyError, restorePglite, verifyArchive, type ForgetRequest, type ForgetResult } from '../privacy/index.js';
+import { serverApi, ServerApiError } from './server-api.js';
 import { isOperatorError, type CommandIo } from './setup.js';
+import { COMMANDS } from './commands.js';
 
 const PG_DUMP_HINT =
   'the database is PostgreSQL (DATABASE_URL): use pg_dump / pg_restore, e.g. `pg_dump -Fc -f leadbridge.dump "$DATABASE_URL"` (docs/privacy.md)';
-
-/** The running server's admin API (the data directory is locked by it). */
-async function askServer(config: Config, path: string, init: RequestInit = {}): Promise<Response> {
-  if (!config.adminToken) {
-    throw new PrivacyError(
-      'ADMIN_TOKEN_REQUIRED',
-      401,
-      'the running server holds the data directory: set LEADBRIDGE_ADMIN_TOKEN (the sandbox prints its generated one at start) so this command can ask it, or stop the server',
-    );
-  }
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const res = await fetch(`http://${host}:${config.port}${path}`, {
-    ...init,
-    headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${config.adminToken}` },
-  });
-  if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
-    throw new PrivacyError(body.code ?? 'SERVER_ERROR', res.status, `the running server answered ${res.status} ${body.code ?? ''} to ${init.method ?? 'GET'} ${path}${body.detail ? `: ${body.detail}` : ''}`);
-  }
-  return res;
-}
 
 function openConfigured(config: Config, migrate: boolean): Promise<Db> {
   return openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), migrate });
@@ -50,10 +31,12 @@ export async function backupCommand(config: Config, o: BackupOptions, io: Comman
   let bytes: Uint8Array;
   let via: string;
   let db: Db | undefined = io.db;
+  let locked: DataDirLockedError | undefined;
   try {
     db ??= await openConfigured(config, false);
   } catch (e) {
     if (!(e instanceof DataDirLockedError)) throw e;
+    locked = e;
   }
   if (db) {
     try {
@@ -63,7 +46,7 @@ export async function backupCommand(config: Config, o: BackupOptions, io: Comman
       if (!io.db) await db.close();
     }
   } else {
-    bytes = new Uint8Array(await (await askServer(config, '/api/admin/backup')).arrayBuffer());
+    bytes = (await serverApi(config, locked).call<Uint8Array>('GET', '/api/admin/backup', { bytes: true })).body;
     via = 'the running server';
   }
   const info = await verifyArchive(bytes);
@@ -107,8 +90,7 @@ export async function forgetCommand(config: Config, req: ForgetRequest, io: Comm
     db ??= await openConfigured(config, true);
   } catch (e) {
     if (!(e instanceof DataDirLockedError)) throw e;
-    const res = await askServer(config, '/api/admin/forget', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req) });
-    out(formatForget((await res.json()) as ForgetResult));
+    out(formatForget((await serverApi(config, e).call<ForgetResult>('POST', '/api/admin/forget', { body: req })).body));
     return 0;
   }
   try {
@@ -123,7 +105,7 @@ async function run(fn: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await fn();
   } catch (e) {
-    process.stderr.write(`leadbridge: ${isOperatorError(e) || e instanceof PrivacyError || e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`leadbridge: ${isOperatorError(e) || e instanceof PrivacyError || e instanceof ServerApiError || e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 1;
   }
 }
@@ -131,17 +113,17 @@ async function run(fn: () => Promise<number>): Promise<void> {
 export function registerPrivacyCommands(program: Command): void {
   program
     .command('backup')
-    .description('Back up the embedded database (a consistent copy, also while the server runs); PostgreSQL: use pg_dump')
+    .description(COMMANDS['backup'])
     .option('--out <file>', 'where to write the .tar.gz (default ./leadbridge-backup-<time>.tar.gz)')
     .action((o: BackupOptions) => run(() => backupCommand(loadConfig(process.env), o)));
   program
     .command('restore <file>')
-    .description('Restore a backup into LEADBRIDGE_DATA_DIR (server stopped); the archive is verified first')
+    .description(COMMANDS['restore'])
     .option('--force', 'replace a database already there (it is kept beside, renamed)')
     .action((file: string, o: { force?: boolean }) => run(() => restoreCommand(loadConfig(process.env), file, o)));
   program
     .command('forget')
-    .description("Erase a person's personal data (leads stay as anonymous counts); prints what was erased per table")
+    .description(COMMANDS['forget'])
     .option('--phone <phone>', 'the phone, in any spelling (normalised like intake)')
     .option('--email <email>', 'the email')
     .action((o: ForgetRequest) => run(() => forgetCommand(loadConfig(process.env), o)));

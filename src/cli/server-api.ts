@@ -36,7 +36,15 @@ export interface ServerResponse<T> {
 export interface ServerApi {
   /** http://host:port of the server. */
   url: string;
-  call<T = unknown>(method: 'GET' | 'POST', path: string, opts?: { body?: unknown; accept?: number[] }): Promise<ServerResponse<T>>;
+  call<T = unknown>(method: 'GET' | 'POST', path: string, opts?: CallOptions): Promise<ServerResponse<T>>;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Statuses that are answers, not errors (default: 2xx). */
+  accept?: number[];
+  /** The body as bytes (a backup archive), not parsed. */
+  bytes?: boolean;
 }
 
 export type DbOrServer = { kind: 'db'; db: Db } | { kind: 'server'; api: ServerApi };
@@ -69,7 +77,7 @@ export function serverApi(config: Config, locked?: DataDirLockedError): ServerAp
   const token = config.adminToken ?? readAdminTokenFile(config.dataDir);
   return {
     url,
-    async call<T>(method: 'GET' | 'POST', path: string, opts: { body?: unknown; accept?: number[] } = {}): Promise<ServerResponse<T>> {
+    async call<T>(method: 'GET' | 'POST', path: string, opts: CallOptions = {}): Promise<ServerResponse<T>> {
       if (!token) {
         throw new ServerApiError(
           `${held} (a running server): set LEADBRIDGE_ADMIN_TOKEN so this command can ask the server at ${url}, or stop the server`,
@@ -90,6 +98,7 @@ export function serverApi(config: Config, locked?: DataDirLockedError): ServerAp
           `the server is not running at ${url} (HOST/PORT; ${code}) and ${held}: start Leadbridge, point HOST/PORT at the running server, or stop process ${locked?.pid ?? 'holding the directory'}`,
         );
       }
+      if (opts.bytes && res.ok) return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) as T };
       const text = await res.text();
       let body: unknown = text;
       try {
