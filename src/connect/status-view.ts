@@ -92,8 +92,15 @@ export function amocrmHealthCheck(conn: AmoConnection, opts: { sandbox: boolean;
       state: s.state,
       ...(s.state === 'connected' && !s.verified ? { verified: false, reason: UNVERIFIED_REASON } : s.reason ? { reason: s.reason } : {}),
       reachable: reach.state === 'unknown' ? null : !unreachable,
+      // amoCRM not answering is the first thing to fix: it is the reason (an unverified token cannot be checked).
       ...(unreachable
-        ? { unreachable_since: iso(reach.since), error: reach.error, failed_calls: reach.failures, fix: `amoCRM does not answer (${reach.error}): check the network, DNS and the account host` }
+        ? {
+            reason: `amoCRM does not answer (${reach.error})`,
+            unreachable_since: iso(reach.since),
+            error: reach.error,
+            failed_calls: reach.failures,
+            fix: `amoCRM does not answer (${reach.error}): check the network, DNS and the account host`,
+          }
         : {}),
       ...(opts.public ? {} : { account: s.host, expires_at: iso(s.expiresAt) }),
       circuit: circuit.state,

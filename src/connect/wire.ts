@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { RateLimitStore } from '../amocrm/index.js';
+import { AmoCircuitOpenError, AmoConnectionError, AmoServerError, type RateLimitStore } from '../amocrm/index.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { DoctorReport } from '../provision/index.js';
@@ -139,7 +139,11 @@ export async function startConnect(deps: StartConnectDeps): Promise<ConnectRunti
           else if (!s.verified) {
             void conn.amo.account.get().then(
               () => log?.info('amocrm token from the environment verified (the account answered)'),
-              (e: unknown) => log?.warn({ err: { message: toError(e).message } }, 'amocrm token from the environment was not accepted: see GET /api/auth/amo/status'),
+              (e: unknown) =>
+                // amoCRM not answering is its own (once per change) warning; this one is for a token it refused.
+                e instanceof AmoConnectionError || e instanceof AmoServerError || e instanceof AmoCircuitOpenError
+                  ? log?.info({ err: { message: toError(e).message } }, 'amocrm token from the environment not verified yet: amoCRM does not answer; the first call that succeeds verifies it')
+                  : log?.warn({ err: { message: toError(e).message } }, 'amocrm token from the environment was not accepted: see GET /api/auth/amo/status'),
             );
           }
           return;
