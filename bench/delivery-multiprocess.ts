@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import pg from 'pg';
 import { leads, migrateDb, wrapPostgres } from '../src/db/index.js';
-import { spawnWorker } from '../src/delivery/child-worker.js';
+import { spawnWorker } from '../test/children/worker.js';
 import { apiCalls, benchEmulator, loadLeads, maxPerSecond } from './delivery-lib.js';
 
 const arg = (name: string, fallback: string): string => {

@@ -1,7 +1,7 @@
 import qs from 'qs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_USER_ID, MANAGER_USER_ID } from './seed.js';
-import { startHookReceiver, startTestEmulator, type HookReceiver, type TestEmu } from './testing.js';
+import { startHookReceiver, startTestEmulator, type HookReceiver, type TestEmu } from '../../test/emulator.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 0, 0, 500);
 let emu: TestEmu;

@@ -3,7 +3,7 @@
 // /events/types is a list; /leads/unsorted/summary exists.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AmoApiError, AmoValidationError } from '../amocrm/index.js';
-import { startTestEmulator, type TestEmu } from './testing.js';
+import { startTestEmulator, type TestEmu } from '../../test/emulator.js';
 
 let emu: TestEmu;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestEmulator, type TestEmu } from './testing.js';
+import { startTestEmulator, type TestEmu } from '../../test/emulator.js';
 
 let emu: TestEmu;
 beforeEach(async () => {

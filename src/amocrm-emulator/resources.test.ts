@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatorOptions } from './index.js';
-import { startTestEmulator, type TestEmu } from './testing.js';
+import { startTestEmulator, type TestEmu } from '../../test/emulator.js';
 
 let emu: TestEmu | undefined;
 afterEach(async () => {

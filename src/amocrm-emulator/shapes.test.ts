@@ -1,7 +1,7 @@
 // Every emulator response has exactly the keys of the matching fixture in src/amocrm/fixtures (recursively).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEmulator, type TestEmu } from './testing.js';
+import { startTestEmulator, type TestEmu } from '../../test/emulator.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../amocrm/fixtures/${name}`, import.meta.url), 'utf8'));
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestEmulator, type TestEmu } from './testing.js';
+import { startTestEmulator, type TestEmu } from '../../test/emulator.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import qs from 'qs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatorOptions } from './index.js';
-import { startTestEmulator, type TestEmu } from './testing.js';
+import { startTestEmulator, type TestEmu } from '../../test/emulator.js';
 
 interface Receiver {
   url: string;

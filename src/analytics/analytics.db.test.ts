@@ -1,4 +1,4 @@
-// Every analytics query over the hand-made fixture (src/analytics/fixture.ts). The expected numbers are worked
+// Every analytics query over the hand-made fixture (test/analytics-fixture.ts). The expected numbers are worked
 // out by hand in the comments from the fixture's rows, not read back from the code under test.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { routingDecisions } from '../db/index.js';
 import { routingView } from '../routing/index.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { addTestUsers, ADMIN, dashboardApp, signInAs, VIEWER, type Signed } from '../../test/dashboard.js';
-import { insertAnalyticsFixture, LEAD } from './fixture.js';
+import { insertAnalyticsFixture, LEAD } from '../../test/analytics-fixture.js';
 
 let tdb: TestDb;
 let app: FastifyInstance;

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { leadEvents, leads, openDb, type Db } from '../db/index.js';
-import { REPO_ROOT } from '../delivery/child-worker.js';
+import { REPO_ROOT } from '../../test/children/worker.js';
 
 let dir: string | undefined;
 let tdb: TestDb | undefined;

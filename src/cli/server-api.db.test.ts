@@ -13,7 +13,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../test/sandbox.js';
 import { leadEvents, leads } from '../db/index.js';
-import { REPO_ROOT } from '../delivery/child-worker.js';
+import { REPO_ROOT } from '../../test/children/worker.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { doctorCommand } from './doctor.js';
 import { reconcileCommand } from './reconcile.js';

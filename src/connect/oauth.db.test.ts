@@ -8,7 +8,7 @@ import { amoConnections } from '../db/index.js';
 import type { AmoConnection } from './connection.js';
 import { buildApp } from '../http/index.js';
 import type { ConnectRoutesDeps } from './routes.js';
-import { createHarness, type Harness } from './testing.js';
+import { createHarness, type Harness } from '../../test/connect.js';
 
 let h: Harness;
 

@@ -6,7 +6,7 @@ import { AmoReconnectRequiredError } from '../amocrm/index.js';
 import { amoConnections } from '../db/index.js';
 import { KEEP_ALIVE_AFTER_MS, keepAlive } from './keep-alive.js';
 import { amocrmHealthCheck } from './status-view.js';
-import { createHarness, type Harness } from './testing.js';
+import { createHarness, type Harness } from '../../test/connect.js';
 import { startConnect } from './wire.js';
 
 const DAY = 24 * 3600_000;
@@ -25,7 +25,7 @@ beforeEach(async () => {
 });
 
 function runChild(args: object): Promise<{ ok: number; errors: string[]; state: string }> {
-  const script = fileURLToPath(new URL('./refresh-race-child.ts', import.meta.url));
+  const script = fileURLToPath(new URL('../../test/children/refresh-race.ts', import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

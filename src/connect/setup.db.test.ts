@@ -11,7 +11,7 @@ import { demoSpec } from './sandbox.js';
 import { runSetup } from './setup.js';
 import { buildApp } from '../http/index.js';
 import type { ConnectRoutesDeps } from './routes.js';
-import { createHarness, type Harness } from './testing.js';
+import { createHarness, type Harness } from '../../test/connect.js';
 
 let h: Harness;
 

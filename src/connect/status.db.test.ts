@@ -6,7 +6,7 @@ import { TEST_ADMIN_TOKEN } from '../../test/config.js';
 import { buildApp } from '../http/index.js';
 import type { AmoConnection } from './connection.js';
 import { amocrmHealthCheck } from './status-view.js';
-import { createHarness, type Harness } from './testing.js';
+import { createHarness, type Harness } from '../../test/connect.js';
 
 let h: Harness;
 const apps: FastifyInstance[] = [];

@@ -6,7 +6,7 @@ import { connectDoctor } from './doctor.js';
 import { getWebhookUrl } from './keys.js';
 import { demoSpec } from './sandbox.js';
 import { runSetup } from './setup.js';
-import { createHarness, type Harness } from './testing.js';
+import { createHarness, type Harness } from '../../test/connect.js';
 import { isOurWebhook, staleWebhooks } from './webhook-subscriptions.js';
 
 const SECRET = 'whsec-stale-0123456789abcdef';

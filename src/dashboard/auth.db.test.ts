@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { dashboardUsers, leads } from '../db/index.js';
-import { insertAnalyticsFixture, LEAD } from '../analytics/fixture.js';
+import { insertAnalyticsFixture, LEAD } from '../../test/analytics-fixture.js';
 import { addUser, ensureFirstAdmin, listUsers, resetPassword } from './index.js';
 import { addTestUsers, ADMIN, dashboardApp, NOW, signInAs, VIEWER } from '../../test/dashboard.js';
 

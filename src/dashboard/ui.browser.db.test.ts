@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../test/browser.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { addTestUsers, ADMIN, dashboardApp, VIEWER } from '../../test/dashboard.js';
-import { insertAnalyticsFixture, LEAD } from '../analytics/fixture.js';
+import { insertAnalyticsFixture, LEAD } from '../../test/analytics-fixture.js';
 import { leads } from '../db/index.js';
 import { WEB_DIST } from './ui.js';
 

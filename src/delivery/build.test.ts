@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LeadRow } from '../db/index.js';
 import type { ResolvedMap } from '../provision/index.js';
 import { BuildError, buildComplexItem, contactKeys, dealName, fitsType, noteText } from './build.js';
-import { formConfig } from './test-harness.js';
+import { formConfig } from '../../test/delivery.js';
 
 const lead = (over: Partial<LeadRow> = {}): LeadRow => ({
   id: '11111111-2222-4333-8444-555555555555',

@@ -10,7 +10,7 @@ import { createTestDb, type TestDb } from '../../test/db.js';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { openDb, leads, type Db } from '../db/index.js';
 import { buildApp } from '../http/index.js';
-import { spawnWorker, type ChildWorker } from './child-worker.js';
+import { spawnWorker, type ChildWorker } from '../../test/children/worker.js';
 
 const N = 120;
 const COMPLEX = '/api/v4/leads/complex';

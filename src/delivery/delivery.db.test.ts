@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGER2_USER_ID, MANAGER_USER_ID } from '../amocrm-emulator/index.js';
 import { buildApp } from '../http/index.js';
-import { startHarness, waitDelivered, type Harness } from './test-harness.js';
+import { startHarness, waitDelivered, type Harness } from '../../test/delivery.js';
 
 let h: Harness;
 

@@ -2,7 +2,7 @@
 // validation errors on one lead of a batch, dead leads and replay, holds, the tag marker, incoming (unsorted) mode.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../http/index.js';
-import { startHarness, waitDelivered, type Harness } from './test-harness.js';
+import { startHarness, waitDelivered, type Harness } from '../../test/delivery.js';
 
 const COMPLEX = '/api/v4/leads/complex';
 const marked = (h: Harness, id: string) =>

@@ -11,7 +11,7 @@ import { createTestDb, type TestDb } from '../../test/db.js';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { leads } from '../db/index.js';
 import { buildApp } from '../http/index.js';
-import { maxRequestsPerSecond, spawnWorker, type ChildWorker } from './child-worker.js';
+import { maxRequestsPerSecond, spawnWorker, type ChildWorker } from '../../test/children/worker.js';
 
 const N = 200;
 const url = process.env.TEST_DATABASE_URL;

@@ -10,7 +10,7 @@ import { normalisePhone } from '../intake/index.js';
 import { createContactSync } from './contact-sync.js';
 import { planContacts } from './contacts.js';
 import { deadOnThisHost } from './worker.js';
-import { startHarness, waitDelivered, type Harness } from './test-harness.js';
+import { startHarness, waitDelivered, type Harness } from '../../test/delivery.js';
 
 const COMPLEX = '/api/v4/leads/complex';
 const dealsOf = (h: Harness, id: string) =>

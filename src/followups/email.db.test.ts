@@ -8,7 +8,7 @@ import { followupEnrolments, followupSteps } from '../db/index.js';
 import { createSmtpChannel, type SmtpChannel } from '../email/index.js';
 import { buildApp } from '../http/index.js';
 import { createFollowups, type Followups } from './index.js';
-import { freePort, startTestSmtp, testClock, yamlConfig, type TestSmtp } from './test-harness.js';
+import { freePort, startTestSmtp, testClock, yamlConfig, type TestSmtp } from '../../test/followups.js';
 
 const YAML = `
 forms:

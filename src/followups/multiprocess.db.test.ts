@@ -11,10 +11,10 @@ import { testConfig } from '../../test/config.js';
 import { createTestDb, pgliteDump } from '../../test/db.js';
 import { loadConfig } from '../config/index.js';
 import { followupSteps, openDb } from '../db/index.js';
-import { REPO_ROOT } from '../delivery/child-worker.js';
+import { REPO_ROOT } from '../../test/children/worker.js';
 import { buildApp } from '../http/index.js';
 import { createFollowups } from './index.js';
-import { startTestSmtp, type TestSmtp } from './test-harness.js';
+import { startTestSmtp, type TestSmtp } from '../../test/followups.js';
 
 const YAML = `
 forms:

@@ -10,7 +10,7 @@ import { pgliteDump } from '../../test/db.js';
 import { followupEnrolments, followupSteps } from '../db/index.js';
 import { getLead } from '../intake/index.js';
 import { startServer } from '../main.js';
-import { freePort } from './test-harness.js';
+import { freePort } from '../../test/followups.js';
 
 const YAML = `
 forms:

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { AmoClient, MemoryTokenStore, tokenSetFromResponse } from '../amocrm/index.js';
-import { ProvisionSpecSchema, type ProvisionSpec } from '../config/provision-spec.js';
+import { ProvisionSpecSchema, type ProvisionSpec } from './spec.js';
 import { applyProvision, loadSnapshot, ProvisionError } from './apply.js';
 import { provisionApiFromClient } from './client-adapter.js';
 import { provisionChecks, runDoctor } from './doctor.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ProvisionSpecSchema } from '../config/provision-spec.js';
+import { ProvisionSpecSchema } from './spec.js';
 import { provisionChecks, renderDoctor, runDoctor } from './doctor.js';
 import { explainAmoError } from './explain.js';
 import { findResolvedField, findResolvedStage } from './lookup.js';
 import { planProvision } from './plan.js';
-import { emptyAccount, field, webhook, withActionsApplied } from './test-helpers.js';
+import { emptyAccount, field, webhook, withActionsApplied } from '../../test/provision.js';
 import { WEBHOOK_SETTINGS } from './webhook-settings.js';
 
 const HOOK = 'https://leads.example.com/api/webhooks/amo?secret=s3cr3t-value';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ProvisionSpecSchema, type ProvisionSpec } from '../config/provision-spec.js';
+import { ProvisionSpecSchema, type ProvisionSpec } from './spec.js';
 import { NOTHING_TO_CHANGE, renderPlan } from './render.js';
 import { planProvision } from './plan.js';
-import { emptyAccount, field, pipeline, webhook, withActionsApplied } from './test-helpers.js';
+import { emptyAccount, field, pipeline, webhook, withActionsApplied } from '../../test/provision.js';
 import type { Action } from './types.js';
 import { WEBHOOK_SETTINGS } from './webhook-settings.js';
 

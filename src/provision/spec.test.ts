@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FileConfigSchema } from '../config/file-schema.js';
-import { ProvisionSpecSchema } from '../config/provision-spec.js';
+import { ProvisionSpecSchema } from './spec.js';
 
 const preset = (name: string): Record<string, unknown> =>
   parse(readFileSync(new URL(`../../presets/${name}.yaml`, import.meta.url), 'utf8')) as Record<string, unknown>;

@@ -2,7 +2,7 @@
 // the deal's note, sticky returning contacts, and the take-up deadline (reassigned once, with a task).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGERS, MANAGER2_USER_ID, MANAGER_USER_ID } from '../amocrm-emulator/index.js';
-import { startHarness, type Harness } from '../delivery/test-harness.js';
+import { startHarness, type Harness } from '../../test/delivery.js';
 import { buildApp } from '../http/index.js';
 import { RoutingSectionSchema } from './config.js';
 import { createRouting } from './service.js';

@@ -100,7 +100,7 @@ describe('webhook journal', () => {
 
   it('stores exactly once, on the next start, what a SIGKILLed process had acked but not stored', async () => {
     const dir = tempDir();
-    const script = fileURLToPath(new URL('./journal-crash-child.ts', import.meta.url));
+    const script = fileURLToPath(new URL('../../test/children/journal-crash.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script, dir, 'killed', '25'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (b: Buffer) => b.toString().includes('journaled 25') && resolve());

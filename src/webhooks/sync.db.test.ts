@@ -9,7 +9,7 @@ import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { AmoClient, MemoryTokenStore, tokenSetFromResponse } from '../amocrm/index.js';
-import { ProvisionSpecSchema } from '../config/provision-spec.js';
+import { ProvisionSpecSchema } from '../provision/index.js';
 import { amoDeals, domainEvents, webhookDeliveries, webhookEventKeys } from '../db/index.js';
 import { buildApp } from '../http/index.js';
 import { applyProvision, loadSnapshot, planProvision, provisionApiFromClient, type ResolvedMap } from '../provision/index.js';

@@ -5,7 +5,7 @@
 import { Client } from 'amocrm-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI } from '../../src/amocrm-emulator/index.js';
-import { startTestEmulator, type TestEmu } from '../../src/amocrm-emulator/testing.js';
+import { startTestEmulator, type TestEmu } from '../emulator.js';
 import { authorizationCode, redirectHttps, tally } from './helpers.js';
 
 type Page<T> = { getData(): T[]; hasNext(): boolean; hasPrev(): boolean; next(): Promise<false | T[]>; prev(): Promise<false | T[]> };

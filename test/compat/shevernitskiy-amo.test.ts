@@ -5,7 +5,7 @@
 import { Amo, Filter } from '@shevernitskiy/amo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI } from '../../src/amocrm-emulator/index.js';
-import { startTestEmulator, type TestEmu } from '../../src/amocrm-emulator/testing.js';
+import { startTestEmulator, type TestEmu } from '../emulator.js';
 import { authorizationCode, redirectFetch, tally } from './helpers.js';
 
 let emu: TestEmu;

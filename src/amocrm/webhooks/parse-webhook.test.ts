@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWebhook, phpUrlencode } from './index.js';
-import { wire } from './testing.js';
+import { wire } from '../../../test/amo-webhooks.js';
 import type { WebhookEvent, WebhookEventOf } from './index.js';
 
 const FORM = 'application/x-www-form-urlencoded';

@@ -1,18 +1,18 @@
 // Test harness for delivery suites: a test database, the amoCRM emulator over real HTTP, an AmoClient using the
 // PostgreSQL rate-limit store, the HTTP app (intake + admin replay) wired to a delivery worker.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../db/index.js';
+import type { Db } from '../src/db/index.js';
 import { Registry } from 'prom-client';
-import { createTestDb, type TestDb } from '../../test/db.js';
-import { TEST_ADMIN_TOKEN, testConfig } from '../../test/config.js';
-import { AmoClient, longLivedTokenSet, MemoryTokenStore } from '../amocrm/index.js';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../amocrm-emulator/index.js';
-import type { Config, FormConfig } from '../config/index.js';
-import { PgRateLimitStore } from '../connect/rate-limit-store.js';
-import { createRouting, RoutingSectionSchema, type Routing, type RoutingFileInput } from '../routing/index.js';
-import { MARKER_FIELD_CODE } from './build.js';
-import { deliveryRoutes } from './routes.js';
-import { createDelivery, type Delivery, type DeliveryOptions } from './worker.js';
+import { createTestDb, type TestDb } from './db.js';
+import { TEST_ADMIN_TOKEN, testConfig } from './config.js';
+import { AmoClient, longLivedTokenSet, MemoryTokenStore } from '../src/amocrm/index.js';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/amocrm-emulator/index.js';
+import type { Config, FormConfig } from '../src/config/index.js';
+import { PgRateLimitStore } from '../src/connect/rate-limit-store.js';
+import { createRouting, RoutingSectionSchema, type Routing, type RoutingFileInput } from '../src/routing/index.js';
+import { MARKER_FIELD_CODE } from '../src/delivery/build.js';
+import { deliveryRoutes } from '../src/delivery/routes.js';
+import { createDelivery, type Delivery, type DeliveryOptions } from '../src/delivery/worker.js';
 
 export interface Harness {
   tdb: TestDb;

@@ -1,8 +1,8 @@
 // Hand-made analytics fixture (tests only). Every expected number in analytics.db.test.ts is worked out by hand
 // from the rows below; the comments give the durations the test relies on. The clock is 2026-03-20T12:00Z.
-import { amoDeals, amoDealStages, leadEvents, leads, webhookDeliveries, amoSyncCursors, type Database } from '../db/index.js';
-import { recomputeDeals } from './rollup.js';
-import { rebuildLeads } from './lead-rollup.js';
+import { amoDeals, amoDealStages, leadEvents, leads, webhookDeliveries, amoSyncCursors, type Database } from '../src/db/index.js';
+import { recomputeDeals } from '../src/analytics/rollup.js';
+import { rebuildLeads } from '../src/analytics/lead-rollup.js';
 
 const t = (iso: string) => new Date(iso);
 const touch = (source: string, medium: string, campaign?: string) => ({

@@ -1,7 +1,7 @@
 // Child process of journal.db.test.ts: journals deliveries while the database never answers, says so on stdout,
 // and waits to be SIGKILLed (a crash after the ack, before the insert).
-import { openWebhookJournal } from './journal.js';
-import type { InboxWriter } from './inbox-writer.js';
+import { openWebhookJournal } from '../../src/webhooks/journal.js';
+import type { InboxWriter } from '../../src/webhooks/inbox-writer.js';
 
 const [dir, prefix, count] = [process.argv[2] ?? '', process.argv[3] ?? 'crash', Number(process.argv[4] ?? 10)];
 const stuck: InboxWriter = { write: () => new Promise<number>(() => undefined), pending: () => 0, lastWriteAt: () => 0 };

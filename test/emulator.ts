@@ -1,6 +1,6 @@
 // Small helpers for tests that talk to the emulator over real HTTP with plain fetch.
 import { createServer } from 'node:http';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from './index.js';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/amocrm-emulator/index.js';
 
 export interface TestEmu extends RunningEmulator {
   token: string;

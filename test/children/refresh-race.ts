@@ -1,9 +1,9 @@
 // Child process of refresh.db.test.ts: opens the SAME PostgreSQL token store as its sibling, fires N concurrent
 // amoCRM calls at an expired access token and prints one JSON line with the outcome. Arguments: one JSON object.
 import { pino } from 'pino';
-import { openDb } from '../db/index.js';
-import { testConfig } from '../../test/config.js';
-import { createAmoConnection } from './connection.js';
+import { openDb } from '../../src/db/index.js';
+import { testConfig } from '../config.js';
+import { createAmoConnection } from '../../src/connect/connection.js';
 
 interface Args {
   databaseUrl: string;

@@ -1,6 +1,6 @@
 // Builders for account snapshots in provisioning tests (wire shapes from src/amocrm/types.ts).
-import type { CustomField, CustomFieldType, EntityType, Pipeline, Status, WebhookSubscription } from '../amocrm/types.js';
-import type { AccountSnapshot, Action } from './types.js';
+import type { CustomField, CustomFieldType, EntityType, Pipeline, Status, WebhookSubscription } from '../src/amocrm/types.js';
+import type { AccountSnapshot, Action } from '../src/provision/types.js';
 
 let nextId = 1000;
 

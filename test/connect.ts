@@ -1,14 +1,14 @@
 // Test helpers for connect: a real emulator over HTTP, a test database, one connection, and the app with the
-// connect routes (the tests build the app). Used by the *.db.test.ts files beside it (not part of the public surface).
+// connect routes (the tests build the app). Used by src/connect/*.db.test.ts (lives in test/, outside the build).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../amocrm-emulator/index.js';
-import { tokenSetFromResponse, type TokenSet } from '../amocrm/index.js';
-import type { Config } from '../config/index.js';
-import { createTestDb, type TestDb } from '../../test/db.js';
-import { testConfig } from '../../test/config.js';
-import { createAmoConnection, type AmoConnection, type AmoConnectionDeps } from './connection.js';
-import { generateKey, parseSecretKey } from './crypto.js';
-import { connectRoutes, type ConnectRoutesDeps } from './routes.js';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/amocrm-emulator/index.js';
+import { tokenSetFromResponse, type TokenSet } from '../src/amocrm/index.js';
+import type { Config } from '../src/config/index.js';
+import { createTestDb, type TestDb } from './db.js';
+import { testConfig } from './config.js';
+import { createAmoConnection, type AmoConnection, type AmoConnectionDeps } from '../src/connect/connection.js';
+import { generateKey, parseSecretKey } from '../src/connect/crypto.js';
+import { connectRoutes, type ConnectRoutesDeps } from '../src/connect/routes.js';
 
 type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 

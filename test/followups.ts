@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { loadConfig, type Config } from '../config/index.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 
 export interface TestSmtp {
   port: number;

@@ -1,5 +1,5 @@
-// Test helper (not exported from index.ts): bodies written as the fact sheet prints them, turned into wire form.
-import { phpUrlencode } from './encode.js';
+// Test helper for the webhook parser tests: bodies written as the fact sheet prints them, turned into wire form.
+import { phpUrlencode } from '../src/amocrm/webhooks/encode.js';
 
 /** Decoded `key=value` lines (one per line, as in fact sheet §8) → one percent-encoded wire body, PHP style. */
 export function wire(decoded: string): string {
