@@ -3,6 +3,17 @@ module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     {
+      name: 'only-through-index',
+      comment:
+        'A module in one folder of src/ reaches another folder only through its index.ts (a subfolder may have its own, e.g. amocrm/webhooks/index.ts). Covers every folder; the emulator may also read the client wire types (see below).',
+      severity: 'error',
+      from: { path: '^src/([^/]+)/', pathNot: '^src/amocrm-emulator/' },
+      to: {
+        path: '^src/[^/]+/',
+        pathNot: ['^src/$1/', '/index\\.ts$'],
+      },
+    },
+    {
       name: 'amocrm-is-standalone',
       comment: 'The amoCRM client imports nothing else from the app.',
       severity: 'error',
@@ -11,6 +22,7 @@ module.exports = {
     },
     {
       name: 'emulator-only-uses-client-types',
+      comment: 'The emulator imports nothing of the app but the amoCRM wire types, recorded fixtures and webhook codec.',
       severity: 'error',
       from: { path: '^src/amocrm-emulator/' },
       to: { path: '^src/', pathNot: ['^src/amocrm-emulator/', '^src/amocrm/(types|fixtures|webhooks)'] },

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { AmoClient, longLivedTokenSet, MemoryTokenStore } from '../amocrm/index.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { createAmoConnection, resolveSecretKey } from '../connect/index.js';
-import { PgRateLimitStore } from '../connect/rate-limit-store.js';
+import { PgRateLimitStore } from '../connect/index.js';
 import { openDb, type Db } from '../db/index.js';
 import { CONTACT_LOOKUPS, createDelivery, type ContactLookup } from '../delivery/index.js';
 import { createLogger } from '../http/index.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { RoutingSectionSchema } from '../routing/index.js';
 import { CaptureFormSchema } from './capture-schema.js';
 import { FollowupsSettingsSchema, SEQUENCE_KEY, SequenceSchema } from './followups-schema.js';
-import { ProvisionSpecSchema } from './provision-spec.js';
+import { ProvisionSpecSchema } from '../provision/index.js';
 import { CONTACT_LOOKUPS } from './types.js';
 
 const FORM_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;

@@ -2,7 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { RoutingConfig } from '../routing/index.js';
 import type { CaptureFormConfig } from './capture-schema.js';
 import type { FollowupsSettingsFile, SequenceFile } from './followups-schema.js';
-import type { ProvisionSpec } from './provision-spec.js';
+import type { ProvisionSpec } from '../provision/index.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type DeliveryMode = 'complex' | 'unsorted';

@@ -19,7 +19,7 @@ import type { AmoConnection } from './connection.js';
 import { getWebhookUrl } from './keys.js';
 import { withSystemFields } from './setup.js';
 import { staleWebhooks } from './webhook-subscriptions.js';
-import type { ProvisionSpec } from '../config/provision-spec.js';
+import type { ProvisionSpec } from '../provision/index.js';
 import { createRouting } from '../routing/index.js';
 
 export interface DoctorDeps {

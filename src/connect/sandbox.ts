@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import type { OAuthCredentials } from '../amocrm/index.js';
 import type { Config } from '../config/index.js';
-import { ProvisionSpecSchema, type ProvisionSpec } from '../config/provision-spec.js';
+import { ProvisionSpecSchema, type ProvisionSpec } from '../provision/index.js';
 import type { AmoConnection } from './connection.js';
 import { defaultRedirectUri } from './connection.js';
 import { toError } from './errors.js';

@@ -2,7 +2,7 @@
 // apply (unless dry-run) → store the ResolvedMap → subscribe the webhook URL. A second run changes nothing and says so.
 import type { AmoClient } from '../amocrm/index.js';
 import type { Config } from '../config/index.js';
-import type { FieldSpec, ProvisionSpec } from '../config/provision-spec.js';
+import type { FieldSpec, ProvisionSpec } from '../provision/index.js';
 import type { Db } from '../db/index.js';
 import {
   applyProvision,

@@ -1,7 +1,7 @@
 // Executes a provisioning plan against amoCRM, in dependency order, then re-reads the account so the
 // returned ResolvedMap holds the real ids of everything (created or found).
-import type { CustomFieldInput } from '../amocrm/types.js';
-import { SPEC_ENTITIES, type SpecEntity } from '../config/provision-spec.js';
+import type { CustomFieldInput } from '../amocrm/index.js';
+import { SPEC_ENTITIES, type SpecEntity } from './spec.js';
 import { explainAmoError, type ExplainContext } from './explain.js';
 import { planProvision } from './plan.js';
 import type { ProvisionApi } from './port.js';

@@ -1,7 +1,7 @@
 // `leadbridge doctor`: named checks → a ✓/✗ table with the fix for each ✗. This module provides the runner
 // and the provisioning checks (pipelines, stages, fields, webhook); the app adds connection, token,
 // database, queue and circuit checks of the same shape.
-import { SPEC_ENTITIES, type ProvisionSpec } from '../config/provision-spec.js';
+import { SPEC_ENTITIES, type ProvisionSpec } from './spec.js';
 import { planProvision } from './plan.js';
 import { maskUrl } from './render.js';
 import type { AccountSnapshot, Action, Problem } from './types.js';

@@ -1,6 +1,6 @@
 // amoCRM errors → plain-language sentences for `leadbridge setup`. Duck-typed on the SDK's error shape
 // (`status`, `problem`, `code`) so this module needs nothing but the wire types.
-import type { AmoProblem, ValidationErrorItem } from '../amocrm/types.js';
+import type { AmoProblem, ValidationErrorItem } from '../amocrm/index.js';
 
 /** How to name the items of the failed request: request_id → "pipeline "Asia Deals"", plus nested stages. */
 export interface ExplainContext {

@@ -2,6 +2,9 @@
 // subscription with the amoCRM account, creates what is missing (never deletes), resolves every id, and
 // provides the doctor checks. Persisting the ResolvedMap and the CLI commands live elsewhere (cli/, db/).
 export { planProvision } from './plan.js';
+// The `account:` section's schema (the config file embeds it); zod only, no I/O.
+export { ENUM_FIELD_TYPES, ProvisionSpecSchema, SPEC_ENTITIES } from './spec.js';
+export type { FieldSpec, PipelineSpec, ProvisionSpec, SpecEntity } from './spec.js';
 export { applyProvision, loadSnapshot, ProvisionError } from './apply.js';
 export { provisionApiFromClient } from './client-adapter.js';
 export { renderPlan, renderApplied, renderProblems, describeAction, maskUrl, NOTHING_TO_CHANGE } from './render.js';

@@ -1,6 +1,6 @@
 // Look-ups in a ResolvedMap for the references a form uses (`pipeline:`, `stage:`, `fields.*.field:`):
 // a config key, a numeric amoCRM id, or (fields only) a field code.
-import type { SpecEntity } from '../config/provision-spec.js';
+import type { SpecEntity } from './spec.js';
 import type { ResolvedField, ResolvedMap } from './types.js';
 
 type Ref = string | number;

@@ -1,7 +1,7 @@
 // Pure comparison of the config's `account:` section with an account snapshot. No I/O: the caller loads
 // the snapshot (`loadSnapshot`) and executes the actions (`applyProvision`). Nothing is ever deleted or
 // retyped: what cannot be fixed by creating becomes a Problem with a fix for a human.
-import type { CustomField, Pipeline, StatusInput, WebhookSetting } from '../amocrm/types.js';
+import type { CustomField, Pipeline, StatusInput, WebhookSetting } from '../amocrm/index.js';
 import {
   ENUM_FIELD_TYPES,
   SPEC_ENTITIES,
@@ -9,7 +9,7 @@ import {
   type PipelineSpec,
   type ProvisionSpec,
   type SpecEntity,
-} from '../config/provision-spec.js';
+} from './spec.js';
 import { WEBHOOK_SETTINGS } from './webhook-settings.js';
 import type {
   AccountSnapshot,

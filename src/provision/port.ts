@@ -9,8 +9,8 @@ import type {
   StatusInput,
   WebhookSetting,
   WebhookSubscription,
-} from '../amocrm/types.js';
-import type { SpecEntity } from '../config/provision-spec.js';
+} from '../amocrm/index.js';
+import type { SpecEntity } from './spec.js';
 
 /** PATCH body for one custom field: only what provisioning changes (the option list). */
 export interface CustomFieldPatch {

@@ -7,8 +7,8 @@ import type {
   StatusInput,
   WebhookSetting,
   WebhookSubscription,
-} from '../amocrm/types.js';
-import type { ProvisionSpec, SpecEntity } from '../config/provision-spec.js';
+} from '../amocrm/index.js';
+import type { ProvisionSpec, SpecEntity } from './spec.js';
 import type { CustomFieldPatch } from './port.js';
 
 /** What the account looks like right now (everything `planProvision` compares against). */

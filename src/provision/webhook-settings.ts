@@ -1,4 +1,4 @@
-import type { WebhookSetting } from '../amocrm/types.js';
+import type { WebhookSetting } from '../amocrm/index.js';
 
 /** The amoCRM events Leadbridge subscribes its webhook URL to (fact sheet §7.14). */
 export const WEBHOOK_SETTINGS: readonly WebhookSetting[] = [

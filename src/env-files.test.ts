@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyEnvFiles } from './env-files.js';
-import { loadConfig } from './index.js';
+import { loadConfig } from './config/index.js';
 
 const dirWith = (files: Record<string, string>): string => {
   const dir = mkdtempSync(join(tmpdir(), 'leadbridge-env-'));
@@ -36,7 +36,7 @@ describe('applyEnvFiles', () => {
 
   it('.env.example copied as is is a valid sandbox config, and a shell can source it (set -a; . ./.env)', () => {
     const dir = dirWith({});
-    copyFileSync(fileURLToPath(new URL('../../.env.example', import.meta.url)), join(dir, '.env'));
+    copyFileSync(fileURLToPath(new URL('../.env.example', import.meta.url)), join(dir, '.env'));
     const env: NodeJS.ProcessEnv = {};
     applyEnvFiles(env, dir);
     const c = loadConfig(env, { configPath: join(dir, 'none.yaml') });
