@@ -8,11 +8,11 @@
 // Env: BENCH_MODES=pglite,postgres (default both); BENCH_DATABASE_URL (default the local cluster).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createScratchDatabase } from './lib/scratch-pg.js';
+import { freePort } from '../test/net.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LEADS = Number(process.argv[2] ?? 1000);
@@ -21,16 +21,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 if (!existsSync(join(root, 'dist', 'main.js'))) throw new Error('bench/startup: no dist/main.js — run `npm run build` first');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */
 function memory(pid: number): { rss: number; peak: number } {

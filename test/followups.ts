@@ -74,13 +74,7 @@ export async function startTestSmtp(port = 0): Promise<TestSmtp> {
   return t;
 }
 
-/** A port nothing listens on (briefly bound, then released). */
-export async function freePort(): Promise<number> {
-  const s = await startTestSmtp();
-  const p = s.port;
-  await s.close();
-  return p;
-}
+export { freePort } from './net.js';
 
 /** Writes leadbridge.yaml (and extra files beside it) to a temp dir and loads it. */
 export function yamlConfig(yaml: string, files: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): Config {

@@ -1,12 +1,12 @@
 // The whole server (startServer) in the sandbox for tests: the amoCRM emulator, the SMTP catcher and the WhatsApp
 // emulator on free ports, a fresh data dir, on PGlite (a migrated dump) or on TEST_DATABASE_URL's PostgreSQL.
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { startServer, type Server } from '../src/main.js';
 import { createTestDb, pgliteDump, type TestDb } from './db.js';
+import { freePort } from './net.js';
 
 export const SANDBOX_ADMIN = 'test-admin-token-0123456789';
 
@@ -17,16 +17,6 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 export async function startSandbox(configFile: string, env: Record<string, string> = {}): Promise<Sandbox> {
   const dir = mkdtempSync(join(tmpdir(), 'leadbridge-sandbox-'));

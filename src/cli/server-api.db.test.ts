@@ -6,7 +6,6 @@
 // in this process (the server's lock names this process, so for them the directory is held), the binary twice.
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
@@ -20,6 +19,7 @@ import { reconcileCommand } from './reconcile.js';
 import { replayCommand } from './replay.js';
 import { setupCommand, type CommandIo } from './setup.js';
 import { webhookUrlCommand } from './webhook-url.js';
+import { freePort } from '../../test/net.js';
 
 const CONFIG = fileURLToPath(new URL('../../leadbridge.yaml', import.meta.url));
 let sb: Sandbox;
@@ -58,17 +58,6 @@ afterAll(async () => {
   await sb?.close();
 });
 
-/** A port nothing listens on (bound once, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 type Run = { code: number; out: string[]; err: string[] };
 /** A command as the CLI runs it, in this process (the lock is per process: this one does not hold the data dir). */
@@ -131,7 +120,7 @@ describe('the CLI while the sandbox server runs, and after it stopped', () => {
         /^the server at http:\/\/127\.0\.0\.1:\d+ refused the admin token \(401\)/,
       );
       // Locked data directory, but no server where HOST/PORT point: the binary says it in one line, no stack.
-      const closed = await closedPort();
+      const closed = await freePort();
       const lost = await cli(['doctor'], { PORT: String(closed) });
       expect(lost.code).toBe(1);
       expect(lost.err).toMatch(new RegExp(`^leadbridge: the server is not running at http://127\\.0\\.0\\.1:${closed} \\(HOST/PORT; ECONNREFUSED\\) and the data directory .* is locked by process \\d+`));

@@ -1,27 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseAmoDomain } from './index.js';
+import { loadConfig, parseAmoDomain } from './index.js';
+import { missingConfigPath, problemsOf, yamlFile } from '../../test/config.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'leadbridge-config-'));
-function yamlFile(text: string): string {
-  const path = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
-const missing = join(dir, 'missing.yaml');
+const missing = missingConfigPath();
 const CLIENT_ID = '6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('uses built-in defaults when the file is missing and nothing is set', () => {

@@ -1,26 +1,9 @@
 // Config of the notes for managers (language, the account's time zone, templates) and of the amoCRM audit line.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index.js';
+import { loadConfig } from './index.js';
+import { missingConfigPath, problemsOf, yamlFile } from '../../test/config.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'leadbridge-config-notes-'));
-const yamlFile = (text: string): string => {
-  const path = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, text);
-  return path;
-};
-const missing = join(dir, 'missing.yaml');
-const problemsOf = (fn: () => unknown): string[] => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-};
+const missing = missingConfigPath();
 
 describe('notes config', () => {
   it('defaults to Russian in Moscow time with the built-in template', () => {

@@ -4,7 +4,6 @@
 // or TEST_DATABASE_URL's PostgreSQL, against the built-in amoCRM emulator.
 import { mkdtempSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { createTestDb, pgliteDump, type TestDb } from '../../test/db.js';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { startServer, type Server } from '../main.js';
 import { loadResolvedMap } from '../provision/index.js';
+import { freePort } from '../../test/net.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
@@ -27,13 +27,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** startServer with a fresh data dir (PGlite from the migrated dump, or a PostgreSQL test database) and a log recorder. */
 async function start(env: Record<string, string>): Promise<{ server: Server; base: string; lines: Line[] }> {
