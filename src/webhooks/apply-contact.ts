@@ -1,7 +1,7 @@
 // Applies a contact/company observation to amo_contacts (same "newer wins" rule as deals).
 import { eq } from 'drizzle-orm';
 import { amoContacts, type AmoFieldValue } from '../db/index.js';
-import { insertDomainEvents } from './domain-events.js';
+import { emit } from '../events/index.js';
 import { toDate, toUnix, type Tx } from './tx.js';
 import type { ContactObservation } from './types.js';
 
@@ -12,7 +12,7 @@ export async function applyContactObservation(tx: Tx, o: ContactObservation): Pr
     if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
     if (row) await tx.update(amoContacts).set({ isDeleted: true, updatedAt: new Date() }).where(eq(amoContacts.amoContactId, o.amoContactId));
     else await tx.insert(amoContacts).values({ amoContactId: o.amoContactId, kind: o.kind, isDeleted: true });
-    await insertDomainEvents(tx, [{ type: 'contact.deleted', at: o.at, payload: { amo_contact_id: o.amoContactId, kind: o.kind } }]);
+    await emit(tx, [{ type: 'contact.deleted', occurredAt: toDate(o.at), payload: { amo_contact_id: o.amoContactId, kind: o.kind } }]);
     return true;
   }
   if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
@@ -31,10 +31,10 @@ export async function applyContactObservation(tx: Tx, o: ContactObservation): Pr
   };
   if (row) await tx.update(amoContacts).set(next).where(eq(amoContacts.amoContactId, o.amoContactId));
   else await tx.insert(amoContacts).values(next);
-  await insertDomainEvents(tx, [
+  await emit(tx, [
     {
       type: 'contact.changed',
-      at: o.at,
+      occurredAt: toDate(o.at),
       // phones/emails: what delivery's contact index needs (the values of the PHONE/EMAIL fields now known).
       payload: { amo_contact_id: o.amoContactId, kind: o.kind, action: o.action, lead_ids: next.leadIds, phones: valuesOf(customFields, 'PHONE'), emails: valuesOf(customFields, 'EMAIL') },
     },

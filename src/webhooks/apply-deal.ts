@@ -5,7 +5,7 @@
 import { eq } from 'drizzle-orm';
 import { STATUS_LOST, STATUS_WON } from '../amocrm/index.js';
 import { amoDeals, leads, type AmoDealRow, type AmoFieldValue, type NewAmoDealRow } from '../db/index.js';
-import { insertDomainEvents, type NewDomainEvent } from './domain-events.js';
+import { emit, type EventName, type NewEvent } from '../events/index.js';
 import { mapDealFields } from './fields.js';
 import { appendStage, recordStage } from './stage-history.js';
 import { toDate, toUnix, type Tx } from './tx.js';
@@ -19,7 +19,7 @@ export interface ApplyDealResult {
   /** The current state changed (false: older observation, or nothing new). */
   changed: boolean;
   historyChanged: boolean;
-  events: NewDomainEvent['type'][];
+  events: EventName[];
 }
 
 async function linkedLeadId(tx: Tx, amoLeadId: number): Promise<string | null> {
@@ -34,7 +34,7 @@ export async function applyDealObservation(tx: Tx, o: DealObservation, ctx: Appl
   // A late stage placed in the past, or a change no other event names (amo_created_at learnt later): readers of
   // the deal's facts (the analytics rollup) recompute it.
   if ((r.historyChanged || r.changed) && r.events.length === 0) {
-    await insertDomainEvents(tx, [{ type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, at: o.at }]);
+    await emit(tx, [{ type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, occurredAt: toDate(o.at) }]);
     return { ...r, events: ['deal.history_changed'] };
   }
   return r;
@@ -103,7 +103,7 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
   const events = diffEvents(row, next, o, restoring);
   if (row) await tx.update(amoDeals).set(next).where(eq(amoDeals.amoLeadId, o.amoLeadId));
   else await tx.insert(amoDeals).values(next);
-  await insertDomainEvents(tx, events);
+  await emit(tx, events);
   return { changed: true, historyChanged, events: events.map((e) => e.type) };
 }
 
@@ -147,10 +147,10 @@ function closedAt(o: DealObservation, row: AmoDealRow | undefined, statusId: num
   return toDate(o.at);
 }
 
-function diffEvents(row: AmoDealRow | undefined, next: NewAmoDealRow, o: DealObservation, restoring: boolean): NewDomainEvent[] {
-  const base = { amoLeadId: o.amoLeadId, leadId: next.leadId ?? null, at: o.at };
+function diffEvents(row: AmoDealRow | undefined, next: NewAmoDealRow, o: DealObservation, restoring: boolean): NewEvent[] {
+  const base = { amoLeadId: o.amoLeadId, leadId: next.leadId ?? null, occurredAt: toDate(o.at) };
   const to = { pipeline_id: next.pipelineId ?? null, status_id: next.statusId ?? null };
-  const out: NewDomainEvent[] = [];
+  const out: NewEvent[] = [];
   const closing = (): void => {
     if (next.statusId === STATUS_WON) out.push({ ...base, type: 'deal.won', payload: { ...to, price: next.price ?? null } });
     if (next.statusId === STATUS_LOST) out.push({ ...base, type: 'deal.lost', payload: { ...to } });
@@ -185,13 +185,13 @@ async function applyDelete(tx: Tx, o: DealObservation, row: AmoDealRow | undefin
   // A deal first heard of through its deletion gets no stage: its history would start at an unknown time.
   if (row) await tx.update(amoDeals).set(values).where(eq(amoDeals.amoLeadId, o.amoLeadId));
   else await tx.insert(amoDeals).values({ amoLeadId: o.amoLeadId, leadId, ...values });
-  const events: NewDomainEvent[] = [{ type: 'deal.deleted', amoLeadId: o.amoLeadId, leadId, at: o.at, payload: {} }];
-  await insertDomainEvents(tx, events);
+  const events: NewEvent[] = [{ type: 'deal.deleted', amoLeadId: o.amoLeadId, leadId, occurredAt: toDate(o.at), payload: {} }];
+  await emit(tx, events);
   return { changed: true, historyChanged: false, events: ['deal.deleted'] };
 }
 
 async function undelete(tx: Tx, o: DealObservation, row: AmoDealRow, historyChanged: boolean): Promise<ApplyDealResult> {
   await tx.update(amoDeals).set({ isDeleted: false, deletedAt: null, updatedAt: new Date() }).where(eq(amoDeals.amoLeadId, o.amoLeadId));
-  await insertDomainEvents(tx, [{ type: 'deal.restored', amoLeadId: o.amoLeadId, leadId: row.leadId, at: o.at, payload: stageOf(row) }]);
+  await emit(tx, [{ type: 'deal.restored', amoLeadId: o.amoLeadId, leadId: row.leadId, occurredAt: toDate(o.at), payload: stageOf(row) }]);
   return { changed: true, historyChanged, events: ['deal.restored'] };
 }

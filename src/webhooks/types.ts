@@ -57,20 +57,6 @@ export interface ContactObservation {
   leadIds?: number[];
 }
 
-export type DomainEventType =
-  | 'deal.created'
-  | 'deal.stage_changed'
-  | 'deal.responsible_changed'
-  | 'deal.price_changed'
-  | 'deal.fields_changed'
-  | 'deal.won'
-  | 'deal.lost'
-  | 'deal.deleted'
-  | 'deal.restored'
-  | 'deal.history_changed'
-  | 'contact.changed'
-  | 'contact.deleted';
-
 /** Minimal logger (pino-compatible). */
 export interface WebhookLogger {
   info(obj: object, msg: string): void;

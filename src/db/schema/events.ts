@@ -26,12 +26,9 @@ export const domainEvents = pgTable(
     /** When it happened (amoCRM's time for amoCRM changes), not when we learnt it. */
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    /** Legacy: the webhooks module's own processed mark; consumers use event_cursors. */
-    processedAt: timestamp('processed_at', { withTimezone: true }),
     txId: xid8('tx_id').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
-    index('domain_events_unprocessed_idx').on(t.processedAt, t.id),
     index('domain_events_type_idx').on(t.type, t.id),
     index('domain_events_tx_idx').on(t.txId, t.id),
   ],
