@@ -9,7 +9,7 @@
 // before it finds no lead. `relink` (every `relinkMs`, default 30 s) recomputes the facts of recent leads
 // (`relinkDays`, default 14) whose stored link differs from leads.amo_lead_id.
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../db/index.js';
+import { queryRows, type Database } from '../db/index.js';
 import { createConsumer, type Consumer, type ConsumerTx, type EventName } from '../events/index.js';
 import { DEAL_FACT_EVENTS } from './fact-events.js';
 import { dealNumber, touchValue } from './sql.js';
@@ -22,9 +22,7 @@ type Exec = Pick<Database, 'execute'> | ConsumerTx;
 const uuidArr = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 const bigArr = (ids: readonly number[]) => sql`${`{${ids.join(',')}}`}::bigint[]`;
 
-async function q<T>(tx: Exec, query: SQL): Promise<T[]> {
-  return ((await tx.execute(query)) as unknown as { rows: T[] }).rows;
-}
+const q = <T>(tx: Exec, query: SQL): Promise<T[]> => queryRows<T>(tx, query);
 
 interface Group {
   touch: 'first' | 'last';

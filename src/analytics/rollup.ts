@@ -4,7 +4,7 @@
 // of the raw rows (not a running total), a duplicate, a replay or a late out-of-order webhook cannot make the
 // rollup drift from the raw query: whatever order events come in, the last recomputation sees the final rows.
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../db/index.js';
+import { queryRows, type Database } from '../db/index.js';
 import { createConsumer, type Consumer, type ConsumerTx } from '../events/index.js';
 import { DEAL_FACT_EVENTS } from './fact-events.js';
 import { createLeadRollup } from './lead-rollup.js';
@@ -113,10 +113,11 @@ export function createDealRollup(deps: DealRollupDeps): DealRollup {
     async start() {
       // Deals synced before this consumer existed (or restored from a dump) have no facts: build them once. The
       // consumer's events from its cursor on are re-applied on top, which is harmless (recomputation).
-      const res = (await deps.db.execute(
+      const [state] = await queryRows<{ empty: boolean }>(
+        deps.db,
         sql`select (exists (select 1 from amo_deals where not is_deleted) and not exists (select 1 from analytics_deals)) as empty`,
-      )) as unknown as { rows: { empty: boolean }[] };
-      if (res.rows[0]?.empty) await rebuild();
+      );
+      if (state?.empty) await rebuild();
       consumer.start();
       await leads?.start();
     },

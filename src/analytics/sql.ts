@@ -2,7 +2,7 @@
 // SQL (::int, ::float8, epoch ms) so both drivers return plain numbers (stack.md §4.7). Date ranges are calendar
 // days [from, to] in the caller's IANA time zone.
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../db/index.js';
+import { queryRows, type Database } from '../db/index.js';
 
 export type Touch = 'first' | 'last';
 export type SourceLevel = 'source' | 'medium' | 'campaign';
@@ -27,8 +27,7 @@ async function rows<T = Row>(db: Database, q: SQL, opts: { bitmapOnly?: boolean 
       await tx.execute(sql`set local enable_seqscan = off`);
       await tx.execute(sql`set local enable_indexscan = off`);
     }
-    const res = (await tx.execute(q)) as unknown as { rows: T[] };
-    return res.rows;
+    return queryRows<T>(tx, q);
   });
 }
 

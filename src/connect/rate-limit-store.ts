@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { defaultMaxLateMs, type RateLimitStore } from '../amocrm/index.js';
 import type { Database } from '../db/index.js';
+import { rowsOf } from '../db/index.js';
 
 export interface PgRateLimitStoreOptions {
   /**
@@ -66,7 +67,7 @@ export class PgRateLimitStore implements RateLimitStore {
       on conflict (key) do update
         set next_slot_ms = greatest(rate_limit_slots.next_slot_ms, ${now}::bigint) + ${interval}::bigint
       returning next_slot_ms::text as next`);
-    const rows = (res as unknown as { rows: { next: string }[] }).rows;
+    const rows = rowsOf<{ next: string }>(res);
     const next = Number(rows[0]?.next);
     if (!Number.isFinite(next)) throw new Error('rate limit reservation returned no row');
     return next - interval;

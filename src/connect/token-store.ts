@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { AmoReconnectRequiredError, type TokenSet, type TokenStore } from '../amocrm/index.js';
-import { amoConnections, appSettings, type AmoConnectionRow, type ConnectionStateName, type Db } from '../db/index.js';
+import { amoConnections, appSettings, type AmoConnectionRow, type ConnectionStateName, type Db, withAdvisoryLock } from '../db/index.js';
 import { CryptoError, decryptSecret, encryptSecret } from './crypto.js';
 
 export type ConnectionStateView = 'not_connected' | ConnectionStateName;
@@ -180,13 +180,7 @@ export class DbTokenStore implements TokenStore {
    * processes (transaction-scoped advisory lock; `fn` uses other pool connections). Not re-entrant.
    */
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    return mutexFor(this.handle.db, `${name}/${this.id}`).run(async () => {
-      if (this.handle.kind !== 'postgres') return fn();
-      return this.handle.db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`leadbridge/${name}/${this.id}`}))`);
-        return fn();
-      });
-    });
+    return mutexFor(this.handle.db, `${name}/${this.id}`).run(() => withAdvisoryLock(this.handle, `leadbridge/${name}/${this.id}`, fn));
   }
 
   /** A new authorization (OAuth callback, token import, env bootstrap): replaces whatever was stored. */

@@ -12,6 +12,7 @@
 import { sql } from 'drizzle-orm';
 import { fieldValues, normaliseEmail, type AmoClient, type Contact, type RequestOptions } from '../amocrm/index.js';
 import type { Database } from '../db/index.js';
+import { rowsOf } from '../db/index.js';
 import { indexContacts } from './sql.js';
 
 export interface ContactSyncDeps {
@@ -71,7 +72,7 @@ export function createContactSync(deps: ContactSyncDeps): ContactSync {
     const res = await deps.db.execute(sql`
       select key, position::text as position from delivery_cursors
       where key in (${`${prefix}:watermark`}, ${`${prefix}:fresh_ms`}, ${`${prefix}:complete`})`);
-    const rows = (res as unknown as { rows: { key: string; position: string }[] }).rows;
+    const rows = rowsOf<{ key: string; position: string }>(res);
     const get = (k: string) => rows.find((r) => r.key === `${prefix}:${k}`)?.position;
     const wm = get('watermark');
     return { watermark: wm === undefined ? null : Number(wm), freshMs: Number(get('fresh_ms') ?? 0), complete: get('complete') === '1' };

@@ -1,6 +1,6 @@
 // The notes outbox queries (delivery_notes): claim a batch, complete it, reschedule or drop failures.
 import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
-import { deliveryNotes, type Database } from '../db/index.js';
+import { deliveryNotes, type Database, rowsOf } from '../db/index.js';
 import { insertEvents } from './sql.js';
 
 export type NoteRow = typeof deliveryNotes.$inferSelect;
@@ -33,7 +33,7 @@ export async function dueNotes(db: Database, now: Date): Promise<{ count: number
     sql`select count(*)::int as n, coalesce(extract(epoch from (${now}::timestamptz - min(created_at))) * 1000, 0)::float8 as age
         from delivery_notes where next_attempt_at <= ${now} and claimed_at is null`,
   );
-  const row = (res as unknown as { rows: { n: number | string; age: number | string }[] }).rows[0];
+  const row = rowsOf<{ n: number | string; age: number | string }>(res)[0];
   return { count: Number(row?.n ?? 0), oldestMs: Number(row?.age ?? 0) };
 }
 

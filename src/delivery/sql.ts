@@ -10,10 +10,10 @@ import {
   leads,
   type Database,
   type LeadRow,
-  type LeadStatus,
-} from '../db/index.js';
+  type LeadStatus, rowsOf } from '../db/index.js';
+import type { Tx } from '../db/index.js';
 
-export type Tx = Pick<Database, 'select' | 'insert' | 'update' | 'delete' | 'execute'>;
+export type { Tx };
 export type EventRow = { leadId: string; type: string; detail?: Record<string, unknown>; at?: Date };
 
 export async function insertEvents(tx: Tx, events: EventRow[]): Promise<void> {
@@ -27,8 +27,6 @@ export interface ClaimedLead {
   firstSentAt: Date | null;
 }
 
-type RawRows<T> = { rows: T[] };
-const rowsOf = <T>(res: unknown): T[] => (res as RawRows<T>).rows;
 
 /**
  * Claims up to `limit` due leads (pending or held, next_attempt_at ≤ now) for this worker with `for update skip
@@ -209,7 +207,7 @@ export async function takeCursor(tx: Tx, key: string, n: number): Promise<number
     insert into delivery_cursors (key, position) values (${key}, ${n})
     on conflict (key) do update set position = delivery_cursors.position + ${n}, updated_at = now()
     returning position::text as position`);
-  const row = (res as unknown as { rows: { position: string }[] }).rows[0];
+  const row = rowsOf<{ position: string }>(res)[0];
   return Number(row?.position ?? n) - n;
 }
 
@@ -335,6 +333,6 @@ export async function resumeHeld(db: Database, now: Date): Promise<number> {
 export async function statusCounts(db: Database): Promise<Record<string, number>> {
   const res = await db.execute(sql`select status, count(*)::int as n from leads group by status`);
   const out: Record<string, number> = {};
-  for (const r of (res as unknown as { rows: { status: string; n: number | string }[] }).rows) out[r.status] = Number(r.n);
+  for (const r of rowsOf<{ status: string; n: number | string }>(res)) out[r.status] = Number(r.n);
   return out;
 }

@@ -8,11 +8,11 @@
 // final, and ordering by (tx_id, id) with a cursor on that pair is safe. The price: a transaction left open
 // anywhere in the cluster holds consumers back (never loses an event). Same on PGlite and PostgreSQL.
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/index.js';
+import { rowsOf, type Database, type Transaction } from '../db/index.js';
 import type { DomainEvent, EventName } from './types.js';
 
 /** The transaction a handler runs in (the cursor advance commits with its effects). */
-export type ConsumerTx = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type ConsumerTx = Transaction;
 
 export interface ConsumerLogger {
   warn(obj: object, msg: string): void;
@@ -56,7 +56,6 @@ interface RawEvent {
   created_at: Date | string;
 }
 
-const rowsOf = <T>(res: unknown): T[] => (res as { rows: T[] }).rows;
 const asDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
 
 export function createConsumer<K extends EventName>(opts: ConsumerOptions<K>): Consumer {

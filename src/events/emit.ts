@@ -1,10 +1,11 @@
 // Writers emit inside their own transaction (or statement): an event exists if and only if the change that
 // caused it committed. The row's tx_id defaults to the writer's pg_current_xact_id().
-import { domainEvents, type Database } from '../db/index.js';
+import { domainEvents } from '../db/index.js';
 import type { NewEvent } from './types.js';
+import type { Tx } from '../db/index.js';
 
-/** A Database or one of its transactions. */
-export type EventTx = Pick<Database, 'insert' | 'execute'>;
+/** The one transaction type of src/db. */
+export type EventTx = Tx;
 
 export async function emit(tx: EventTx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;

@@ -7,7 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AmoClient } from '../amocrm/index.js';
 import type { Config } from '../config/index.js';
-import { followupKeys, type Database, type FollowupEnrolmentRow } from '../db/index.js';
+import { followupKeys, type Database, type FollowupEnrolmentRow, rowsOf } from '../db/index.js';
 import { createConsumer } from '../events/index.js';
 import { getLead } from '../intake/index.js';
 import { applyEvents, CONSUMED_EVENTS, type EnrolDeps, type FollowupEvent } from './enrol.js';
@@ -293,7 +293,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
       const res = await db.execute(
         sql`select count(*)::int as n from followup_steps where status = 'scheduled' and due_at <= ${new Date(now())}`,
       );
-      const due = Number((res as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+      const due = Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
       return { ok: true, sequences: sequences.length, due, pending_notes: await pendingNotes(db, deps.account) };
     },
     wake() {
@@ -314,7 +314,7 @@ export function createFollowups(deps: FollowupsDeps): Followups {
         from followup_steps s join followup_enrolments e on e.id = s.enrolment_id
         where e.account = ${deps.account} and s.kind in ('email', 'whatsapp')
           and coalesce(s.sending_at, s.done_at) >= ${new Date(range.fromMs)} and coalesce(s.sending_at, s.done_at) < ${new Date(range.toMs)}`);
-      const row = (res as unknown as { rows: { sent: number; failed: number }[] }).rows[0];
+      const row = rowsOf<{ sent: number; failed: number }>(res)[0];
       return { sent: Number(row?.sent ?? 0), failed: Number(row?.failed ?? 0) };
     },
     leadFollowups: async (leadId) => view(await listEnrolments(db, deps.account, { leadId, limit: 50 })),

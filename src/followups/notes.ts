@@ -3,7 +3,7 @@
 // A note waits until its deal is known (the deal projection links lead → deal). At-least-once, like delivery's.
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { AmoClient } from '../amocrm/index.js';
-import { followupNotes, type Database } from '../db/index.js';
+import { followupNotes, type Database, rowsOf } from '../db/index.js';
 import { retryDelayMs } from './schedule.js';
 
 const PER_CALL = 250;
@@ -58,5 +58,5 @@ export async function flushNotes(db: Database, account: string, amo: AmoClient, 
 /** Used by tests and health: notes not yet written. */
 export async function pendingNotes(db: Database, account: string): Promise<number> {
   const res = await db.execute(sql`select count(*)::int as n from followup_notes where account = ${account} and done_at is null`);
-  return Number((res as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
 }

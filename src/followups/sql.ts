@@ -11,19 +11,15 @@ import {
   type FollowupDealRow,
   type FollowupEnrolmentRow,
   type FollowupStepRow,
-  type StepStatus,
-} from '../db/index.js';
+  type StepStatus, rowsOf } from '../db/index.js';
+import type { Tx } from '../db/index.js';
 
-export type Tx = Pick<Database, 'select' | 'selectDistinct' | 'insert' | 'update' | 'delete' | 'execute'>;
+export type { Tx };
 
 /** Statuses of a step that are finished (nothing more will be sent for it). */
 export const FINAL_STEP = ['sent', 'delivered', 'read', 'done', 'failed', 'skipped', 'unknown', 'cancelled'] as const satisfies readonly StepStatus[];
 /** A step counted against the daily cap: a message went (or may have gone) out. */
 const COUNTED = ['sending', 'sent', 'delivered', 'read', 'unknown'] as const;
-
-function rowsOf<T>(res: unknown): T[] {
-  return (res as { rows: T[] }).rows;
-}
 
 export interface NewEnrolment {
   account: string;

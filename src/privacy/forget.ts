@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/index.js';
+import { rowsOf } from '../db/index.js';
 import { emit } from '../events/index.js';
 import { normalisePhone } from '../intake/index.js';
+import type { Tx } from '../db/index.js';
 
 export class PrivacyError extends Error {
   constructor(
@@ -40,14 +42,13 @@ export interface ForgetDeps {
   now?: () => Date;
 }
 
-type Tx = Pick<Database, 'execute'>;
 type Row = Record<string, unknown>;
 
 const ERASED = '[erased]';
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 async function rows(tx: Tx, q: ReturnType<typeof sql>): Promise<Row[]> {
-  return ((await tx.execute(q)) as unknown as { rows: Row[] }).rows;
+  return rowsOf<Row>((await tx.execute(q)));
 }
 
 function escapeRegex(s: string): string {

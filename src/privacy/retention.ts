@@ -3,6 +3,7 @@
 // amoCRM delivery (not applied yet) is never deleted. Deletes go in batches so no statement holds the database long.
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/index.js';
+import { rowsOf } from '../db/index.js';
 
 export interface RetentionSettings {
   /** Days to keep raw webhook bodies (0 = forever). */
@@ -41,7 +42,7 @@ export interface Retention {
 const DAY_MS = 86_400_000;
 
 async function deleted(db: Database, q: ReturnType<typeof sql>): Promise<number> {
-  return ((await db.execute(q)) as unknown as { rows: unknown[] }).rows.length;
+  return rowsOf<unknown>((await db.execute(q))).length;
 }
 
 export function createRetention(deps: RetentionDeps): Retention {

@@ -4,11 +4,12 @@
 // serve one rotation (no double or skipped turns) and a retried lead reuses its first decision.
 import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { routingContactOwners, routingDailyCounts, routingDecisions, routingRotations, type Database, type RoutingDecisionRow } from '../db/index.js';
+import { routingContactOwners, routingDailyCounts, routingDecisions, routingRotations, type Database, type RoutingDecisionRow, rowsOf } from '../db/index.js';
 import { decide, type DecideEnv } from './decide.js';
 import { localTime } from './clock.js';
 import { firstMatchingRule } from './match.js';
 import type { Decision, LeadFacts, ResolvedManager, RotationState, RoutingConfig } from './types.js';
+import type { Tx } from '../db/index.js';
 
 export interface RouteItem {
   leadId: string;
@@ -27,7 +28,7 @@ export interface DecideBatch {
   items: RouteItem[];
 }
 
-export type Tx = Pick<Database, 'select' | 'insert' | 'update' | 'execute'>;
+export type { Tx };
 
 export function contactHashes(lead: { phone: string | null; email: string | null }): string[] {
   const keys: string[] = [];
@@ -62,7 +63,7 @@ export async function lockRotations(tx: Tx, account: string, keys: string[]): Pr
     select pool_key, state from routing_rotations
     where account = ${account} and pool_key in (${sql.join(sorted.map((k) => sql`${k}`), sql`, `)})
     order by pool_key for update`);
-  return new Map((rows as unknown as { rows: { pool_key: string; state: RotationState }[] }).rows.map((r) => [r.pool_key, r.state ?? {}]));
+  return new Map(rowsOf<{ pool_key: string; state: RotationState }>(rows).map((r) => [r.pool_key, r.state ?? {}]));
 }
 
 export async function saveRotations(tx: Tx, account: string, before: Map<string, RotationState>, after: Map<string, RotationState>, now: Date): Promise<void> {

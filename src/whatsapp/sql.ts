@@ -1,8 +1,10 @@
 // The WhatsApp module's queries: one function per statement, the db or transaction first.
 import { and, eq, sql } from 'drizzle-orm';
-import { whatsappContacts, whatsappMessages, type Database } from '../db/index.js';
+import { whatsappContacts, whatsappMessages } from '../db/index.js';
+import type { Tx } from '../db/index.js';
 
-export type WaTx = Pick<Database, 'insert' | 'update' | 'select' | 'execute'>;
+/** The one transaction type of src/db. */
+export type WaTx = Tx;
 
 export interface ContactState {
   lastInboundAt: Date | null;
