@@ -19,7 +19,7 @@ const target = process.env.BENCH_TARGET ?? 'postgres';
 
 async function openTarget(): Promise<{ db: Db; drop: () => Promise<void> }> {
   if (target === 'pglite') {
-    const db = wrapPglite(await PGlite.create());
+    const db = await wrapPglite(await PGlite.create());
     await migrateDb(db);
     return { db, drop: () => db.close() };
   }

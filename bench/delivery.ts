@@ -29,7 +29,7 @@ async function openBenchDb(): Promise<Db> {
     await db.executeSql('truncate leads, lead_events, delivery_notes, lead_delivery_flags, amo_contact_index, delivery_cursors, rate_limit_slots cascade');
     return db;
   }
-  const db = wrapPglite(await PGlite.create());
+  const db = await wrapPglite(await PGlite.create());
   await migrateDb(db);
   return db;
 }

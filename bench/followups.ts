@@ -47,7 +47,7 @@ sequences:
 async function openBenchDb(): Promise<{ db: Db; drop: () => Promise<void>; kind: string }> {
   const url = process.env.BENCH_DATABASE_URL;
   if (!url) {
-    const db = wrapPglite(await PGlite.create());
+    const db = await wrapPglite(await PGlite.create());
     await migrateDb(db);
     return { db, drop: () => db.close(), kind: 'pglite (memory)' };
   }

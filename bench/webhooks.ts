@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     pgUrl = u.toString();
   }
   const dir = target === 'pglite' ? mkdtempSync(join(tmpdir(), 'lb-bench-')) : undefined;
-  const db = memory ? wrapPglite(await PGlite.create()) : await openDb(pgUrl ? { url: pgUrl } : { dataDir: dir as string });
+  const db = memory ? await wrapPglite(await PGlite.create()) : await openDb(pgUrl ? { url: pgUrl } : { dataDir: dir as string });
   if (memory) await migrateDb(db);
   let applied = 0;
   let firstInsertAt = 0;

@@ -28,7 +28,7 @@ async function openBenchDb(): Promise<Db> {
     await db.executeSql('truncate whatsapp_contacts, whatsapp_messages, whatsapp_webhooks, whatsapp_webhook_keys');
     return db;
   }
-  const db = wrapPglite(await PGlite.create());
+  const db = await wrapPglite(await PGlite.create());
   await migrateDb(db);
   return db;
 }

@@ -56,6 +56,6 @@ export async function createTestDb(): Promise<TestDb> {
   }
   const dump = await pgliteDump();
   const client = await PGlite.create({ loadDataDir: new Blob([new Uint8Array(dump)]) });
-  const handle = wrapPglite(client);
+  const handle = await wrapPglite(client);
   return { ...handle, cleanup: () => handle.close() };
 }

@@ -5,7 +5,7 @@ import { migrateDb, wrapPglite } from '../src/db/index.js';
 export async function migratedPgliteDump(): Promise<Buffer> {
   const client = await PGlite.create();
   try {
-    await migrateDb(wrapPglite(client));
+    await migrateDb(await wrapPglite(client));
     const blob = await client.dumpDataDir('gzip');
     return Buffer.from(await blob.arrayBuffer());
   } finally {

@@ -2,35 +2,17 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { acquireDirLock, type DirLock } from './lock.js';
+import type { Database, Db } from './types.js';
 import * as schema from './schema/index.js';
 
-export type Schema = typeof schema;
-/** One type for both drivers; query results differ only in raw `execute()` (cast in SQL, stack.md §4.7). */
-export type Database = PgDatabase<PgQueryResultHKT, Schema>;
-
-export interface SqlResult {
-  rows: Record<string, unknown>[];
-}
-
-export interface Db {
-  db: Database;
-  kind: 'pglite' | 'postgres';
-  /** Raw SQL for adapters (pg-boss). Multi-statement text is allowed when `values` is empty. */
-  executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
-  /** `select 1`; throws when the database is unreachable. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Database, Db, Schema, SqlResult } from './types.js';
 
 export interface OpenDbOptions {
   /** postgres:// URL; when absent, PGlite in `dataDir`. */
@@ -44,31 +26,13 @@ export interface OpenDbOptions {
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
-/** Wraps an open PGlite (tests use `loadDataDir`). `onClose` runs after the PGlite is closed. */
-export function wrapPglite(client: PGlite, onClose?: () => void | Promise<void>): Db {
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
-  return {
-    db,
-    kind: 'pglite',
-    async executeSql(text, values) {
-      try {
-        if (values && values.length > 0) return await client.query(text, values as unknown[]);
-        const results = await client.exec(text);
-        return { rows: results.flatMap((r) => r.rows as Record<string, unknown>[]) };
-      } catch (err) {
-        // PGlite is one session: a failed multi-statement block leaves it "aborted" until ROLLBACK.
-        await client.exec('rollback').catch(() => undefined);
-        throw err;
-      }
-    },
-    async ping() {
-      await client.query('select 1');
-    },
-    async close() {
-      if (!client.closed) await client.close();
-      await onClose?.();
-    },
-  };
+/**
+ * Wraps an open PGlite (tests use `loadDataDir`). `onClose` runs after the PGlite is closed. The PGlite driver
+ * (src/db/pglite.ts) is loaded only here and by `openDb` without a URL: a PostgreSQL server never loads it.
+ */
+export async function wrapPglite(client: PGlite, onClose?: () => void | Promise<void>): Promise<Db> {
+  const { wrapPgliteClient } = await import('./pglite.js');
+  return wrapPgliteClient(client, onClose);
 }
 
 export function wrapPostgres(pool: pg.Pool, onIdleError?: (err: Error) => void): Db {
@@ -108,7 +72,8 @@ const MIGRATION_UNLOCK = sql`select pg_advisory_unlock(hashtext('leadbridge/migr
 export async function migrateDb(handle: Db): Promise<void> {
   const config = { migrationsFolder: MIGRATIONS_FOLDER };
   if (handle.kind === 'pglite') {
-    await migratePglite(handle.db as unknown as Parameters<typeof migratePglite>[0], config);
+    const { migratePgliteDb } = await import('./pglite.js');
+    await migratePgliteDb(handle, config);
     return;
   }
   const pool = (handle.db as unknown as { $client: pg.Pool }).$client;
@@ -143,8 +108,9 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
     mkdirSync(dataDir, { recursive: true });
     const lock: DirLock = acquireDirLock(join(dataDir, 'leadbridge.lock'));
     try {
+      const { PGlite } = await import('@electric-sql/pglite');
       const client = await PGlite.create(join(dataDir, 'pglite'));
-      handle = wrapPglite(client, () => lock.release());
+      handle = await wrapPglite(client, () => lock.release());
     } catch (err) {
       lock.release();
       throw err;

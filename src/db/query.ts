@@ -2,7 +2,7 @@
 // driver answers (PGlite or node-postgres) or cast the untyped result of `execute()` itself.
 import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
-import type { Database, Db } from './open.js';
+import type { Database, Db } from './types.js';
 
 /** A Database or one of its transactions: the query builder a domain's statements take first. */
 export type Tx = Pick<Database, 'select' | 'selectDistinct' | 'insert' | 'update' | 'delete' | 'execute'>;

@@ -1,7 +1,10 @@
 // The sandbox SMTP server: with no SMTP_URL, follow-up emails go to this real SMTP server on localhost, which
 // keeps the last messages in memory (parsed with mailparser) for GET /api/admin/messages.
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+// Both libraries are loaded only when used (mailparser alone is ~12 MB of a server's memory): a server with
+// SMTP_URL never loads them, the sandbox loads the parser with its first message.
+type SimpleParser = typeof import('mailparser').simpleParser;
+let parser: Promise<SimpleParser> | undefined;
+const loadParser = () => (parser ??= import('mailparser').then((m) => m.simpleParser));
 
 export interface CaughtMessage {
   id: number;
@@ -26,13 +29,15 @@ export async function startSmtpCatcher(o: { port?: number; host?: string; keep?:
   const keep = o.keep ?? 1000;
   const caught: CaughtMessage[] = [];
   let seq = 0;
+  const { SMTPServer } = await import('smtp-server');
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     banner: 'Leadbridge sandbox SMTP catcher',
     onData(stream, session, cb) {
-      simpleParser(stream)
+      loadParser()
+        .then((simpleParser) => simpleParser(stream))
         .then((mail) => {
           const headers: Record<string, string> = {};
           for (const line of mail.headerLines) headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n\s+/g, ' ').trim();

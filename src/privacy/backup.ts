@@ -4,7 +4,7 @@
 // as after a crash). On PostgreSQL use pg_dump / pg_restore (docs/privacy.md).
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { acquireDirLock, type Db } from '../db/index.js';
 import { PrivacyError } from './forget.js';
 
@@ -15,6 +15,9 @@ export interface ArchiveInfo {
   migrations: number;
   bytes: number;
 }
+
+/** PGlite itself is loaded only when an archive is opened (a PostgreSQL server never loads it). */
+const loadPglite = async () => (await import('@electric-sql/pglite')).PGlite;
 
 export function pgliteClient(db: Db): PGlite {
   if (db.kind !== 'pglite') {
@@ -35,7 +38,7 @@ export async function dumpPglite(db: Db): Promise<Uint8Array> {
 export async function verifyArchive(bytes: Uint8Array): Promise<ArchiveInfo> {
   let pg: PGlite | undefined;
   try {
-    pg = await PGlite.create({ loadDataDir: new Blob([new Uint8Array(bytes)]) });
+    pg = await (await loadPglite()).create({ loadDataDir: new Blob([new Uint8Array(bytes)]) });
     const leads = await pg.query<{ n: number }>('select count(*)::int as n from leads');
     const migrations = await pg.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
     return { leads: leads.rows[0]?.n ?? 0, migrations: migrations.rows[0]?.n ?? 0, bytes: bytes.byteLength };
@@ -77,7 +80,7 @@ export async function restorePglite(dataDir: string, bytes: Uint8Array, opts: Re
       result.movedAside = join(dir, `pglite.before-restore-${stamp}`);
       renameSync(target, result.movedAside);
     }
-    const pg = await PGlite.create(target, { loadDataDir: new Blob([new Uint8Array(bytes)]) });
+    const pg = await (await loadPglite()).create(target, { loadDataDir: new Blob([new Uint8Array(bytes)]) });
     try {
       const n = await pg.query<{ n: number }>('select count(*)::int as n from leads');
       if ((n.rows[0]?.n ?? -1) !== info.leads) throw new PrivacyError('RESTORE_MISMATCH', 500, 'the restored database does not match the archive');
