@@ -4,6 +4,5 @@ export { buildApp } from './app.js';
 export type { AdminGuard, AppDeps, RouteContext } from './app.js';
 export { createAdminGuard } from './auth.js';
 export type { HealthCheck, HealthCheckResult } from './health.js';
-export { createMetricsRegistry } from './metrics.js';
 export { HttpProblem, problem, sendProblem } from './problem.js';
 export type { Problem, ProblemFieldError } from './problem.js';
