@@ -2,6 +2,7 @@
 // keeps the last messages in memory (parsed with mailparser) for GET /api/admin/messages.
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { toError } from '../errors.js';
 
 export interface CaughtMessage {
   id: number;
@@ -51,7 +52,7 @@ export async function startSmtpCatcher(o: { port?: number; host?: string; keep?:
           o.onMessage?.(m);
           cb();
         })
-        .catch((e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+        .catch((e: unknown) => cb(toError(e)));
     },
   });
   await new Promise<void>((resolve, reject) => {
