@@ -34,11 +34,27 @@ module.exports = {
       to: { path: '^src/(http|cli|main\\.ts)' },
     },
     {
+      name: 'shared-pieces-stand-alone',
+      comment:
+        'The root logger, error base class and metrics registry (src/logger.ts, src/errors.ts, src/metrics.ts) load no Fastify and nothing else of src/ (but each other), so a worker or a CLI command logs, throws and counts without the HTTP stack.',
+      severity: 'error',
+      from: { path: '^src/(logger|errors|metrics)\\.ts$' },
+      to: { path: ['^src/', 'node_modules/(fastify|@fastify/|fastify-)'], pathNot: '^src/(logger|errors|metrics)\\.ts$' },
+    },
+    {
+      name: 'cli-commands-do-not-reach-http',
+      comment:
+        'A CLI command (leadbridge worker, setup, doctor, replay, …) never reaches src/http/, directly or through another module: only `start` runs the server (program.ts and index.ts reach it through the lazy import of start).',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: '^src/cli/(start|program|index)\\.ts$' },
+      to: { path: '^src/http/', reachable: true },
+    },
+    {
       name: 'analytics-is-read-side',
-      comment: 'analytics/ only reads (its SQL lives in analytics/sql.ts); it calls no other domain. It learns of changes through domain events (its rollup consumer).',
+      comment: 'analytics/ only reads (its SQL lives in analytics/sql.ts); it calls no other domain. It learns of changes through domain events (its rollup consumer). The shared root pieces (errors, logger, metrics) are not domains.',
       severity: 'error',
       from: { path: '^src/analytics/' },
-      to: { path: '^src/', pathNot: ['^src/analytics/', '^src/db/', '^src/events/index\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/analytics/', '^src/db/', '^src/events/index\\.ts$', '^src/(errors|logger|metrics)\\.ts$'] },
     },
   ],
   options: {

@@ -7,15 +7,15 @@ import type { Database } from '../db/index.js';
 import { openStages, type Catalog } from './catalog.js';
 import { attachment, toCsv, type CsvColumn } from './csv.js';
 import * as q from './sql.js';
+import { AppError } from '../errors.js';
 
-export class AnalyticsError extends Error {
+export class AnalyticsError extends AppError {
   constructor(
     readonly statusCode: 400 | 404,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'AnalyticsError';
+    super(code, message);
   }
 }
 

@@ -1,4 +1,6 @@
 // Capture errors: a 4xx `statusCode` and a stable `code` (the app's error handler answers them as problem+json).
+import { AppError } from '../errors.js';
+
 export interface CaptureFieldError {
   field: string;
   code: string;
@@ -15,14 +17,13 @@ export type CaptureErrorCode =
   | 'UPSTREAM_FAILED'
   | 'TOO_DEEP';
 
-export class CaptureError extends Error {
+export class CaptureError extends AppError<CaptureErrorCode> {
   constructor(
-    readonly code: CaptureErrorCode,
+    code: CaptureErrorCode,
     readonly statusCode: number,
     message: string,
     readonly errors?: CaptureFieldError[],
   ) {
-    super(message);
-    this.name = 'CaptureError';
+    super(code, message);
   }
 }

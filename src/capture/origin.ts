@@ -2,13 +2,12 @@
 // The host's own pages (the /l/* landing pages) are always allowed. A request without Origin (a server, curl)
 // is not a browser cross-origin request and is allowed; the source adapters have their own secrets.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
 
-export class OriginError extends Error {
-  readonly code = 'ORIGIN_NOT_ALLOWED';
+export class OriginError extends AppError<'ORIGIN_NOT_ALLOWED'> {
   readonly statusCode = 403;
   constructor(origin: string) {
-    super(`origin ${origin} may not post this form`);
-    this.name = 'OriginError';
+    super('ORIGIN_NOT_ALLOWED', `origin ${origin} may not post this form`);
   }
 }
 

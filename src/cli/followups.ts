@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { openDb, type Db } from '../db/index.js';
 import { createSmtpChannel } from '../email/index.js';
 import { createFollowups, listEnrolmentViews, type Followups } from '../followups/index.js';
-import { createLogger } from '../http/index.js';
+import { createLogger } from '../logger.js';
 import { loadResolvedMap } from '../provision/index.js';
 import { openDbOrServer, type ServerApi } from './server-api.js';
 import { action } from './setup.js';

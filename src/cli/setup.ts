@@ -6,7 +6,7 @@ import { destination, type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { ConnectError } from '../connect/index.js';
 import { DataDirLockedError, type Db } from '../db/index.js';
-import { createLogger } from '../http/index.js';
+import { createLogger } from '../logger.js';
 import { setupReport } from '../ops/index.js';
 import { openLocalAmo } from './local-amo.js';
 import { openDbOrServer, ServerApiError } from './server-api.js';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { openDb } from '../db/index.js';
 import { addUser, DashboardUserError, generatePassword, listUsers, resetPassword } from '../dashboard/index.js';
-import { createLogger } from '../http/index.js';
+import { createLogger } from '../logger.js';
 import { COMMANDS } from './commands.js';
 
 async function readPassword(): Promise<{ password: string; generated: boolean }> {

@@ -10,7 +10,7 @@ import { createAmoConnection, resolveSecretKey } from '../connect/index.js';
 import { PgRateLimitStore } from '../connect/index.js';
 import { openDb, type Db } from '../db/index.js';
 import { CONTACT_LOOKUPS, createDelivery, type ContactLookup } from '../delivery/index.js';
-import { createLogger } from '../http/index.js';
+import { createLogger } from '../logger.js';
 import { loadResolvedMap } from '../provision/index.js';
 import { createRouting } from '../routing/index.js';
 import { COMMANDS } from './commands.js';

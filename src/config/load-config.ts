@@ -9,14 +9,13 @@ import { looksLikePlaceholder, readEnv } from './env.js';
 import { toCaptureConfig } from './capture-schema.js';
 import { FileConfigSchema, type FileConfigParsed } from './file-schema.js';
 import type { ApiKeyConfig, Config, FormConfig } from './types.js';
+import { AppError } from '../errors.js';
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends AppError<'CONFIG_INVALID'> {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
   }
 }
 

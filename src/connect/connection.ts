@@ -3,7 +3,8 @@
 // sends to a fixed virtual origin and a fetch wrapper routes each call to the connected account's host (or the
 // sandbox emulator): one long-lived client that follows reconnects to another host.
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { counter, histogram } from '../metrics.js';
 import {
   AmoClient,
   MemoryRateLimitStore,
@@ -81,12 +82,8 @@ export function oauthFromConfig(config: Config): OAuthCredentials | undefined {
 
 function requestMetrics(registry: Registry | undefined): ((info: RequestInfo) => void) | undefined {
   if (!registry) return undefined;
-  const total =
-    (registry.getSingleMetric('leadbridge_amocrm_requests_total') as Counter<'method' | 'status'> | undefined) ??
-    new Counter({ name: 'leadbridge_amocrm_requests_total', help: 'amoCRM API attempts by method and status', labelNames: ['method', 'status'], registers: [registry] });
-  const seconds =
-    (registry.getSingleMetric('leadbridge_amocrm_request_seconds') as Histogram<'method'> | undefined) ??
-    new Histogram({ name: 'leadbridge_amocrm_request_seconds', help: 'amoCRM API attempt latency', labelNames: ['method'], registers: [registry] });
+  const total = counter(registry, { name: 'leadbridge_amocrm_requests_total', help: 'amoCRM API attempts by method and status', labelNames: ['method', 'status'] });
+  const seconds = histogram(registry, { name: 'leadbridge_amocrm_request_seconds', help: 'amoCRM API attempt latency', labelNames: ['method'] });
   return (info) => {
     total.inc({ method: info.method, status: info.status === null ? 'error' : String(info.status) });
     seconds.observe({ method: info.method }, info.ms / 1000);

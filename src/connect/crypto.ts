@@ -16,19 +16,11 @@ import {
   scryptSync,
   timingSafeEqual,
 } from 'node:crypto';
+import { AppError } from '../errors.js';
 
 export type CryptoErrorCode = 'KEY_INVALID' | 'SECRET_MALFORMED' | 'SECRET_VERSION' | 'SECRET_AUTH_FAILED';
 
-export class CryptoError extends Error {
-  override readonly name = 'CryptoError';
-  constructor(
-    readonly code: CryptoErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class CryptoError extends AppError<CryptoErrorCode> {}
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;

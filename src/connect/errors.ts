@@ -1,5 +1,7 @@
 // Connect errors carry an HTTP-ish `statusCode` and a stable `code`; the app's error handler turns any error shaped
 // like this into problem+json (domains never import http/).
+import { AppError } from '../errors.js';
+
 export type ConnectErrorCode =
   | 'SECRET_KEY_MISSING'
   | 'NOT_CONFIGURED'
@@ -16,18 +18,13 @@ export type ConnectErrorCode =
   | 'SIGNATURE_INVALID'
   | 'ADMIN_ONLY';
 
-export class ConnectError extends Error {
-  override readonly name = 'ConnectError';
+export class ConnectError extends AppError<ConnectErrorCode> {
   constructor(
-    readonly code: ConnectErrorCode,
+    code: ConnectErrorCode,
     readonly statusCode: number,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
-}
-
-export function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }

@@ -1,7 +1,7 @@
 // Keep the OAuth pair alive: amoCRM refresh tokens die after 3 months without use (fact sheet §2.6), so a daily job
 // rotates the pair when the last refresh is older than a week. Safe from several processes: the SDK refreshes under
 // the store's cross-process lock and re-reads first, so a second process finds a fresh pair and does nothing.
-import { toError } from './errors.js';
+import { toError } from '../errors.js';
 import type { AmoConnection } from './connection.js';
 
 export const KEEP_ALIVE_AFTER_MS = 7 * 24 * 3600_000;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loggerOptions } from '../http/index.js';
+import { loggerOptions } from '../logger.js';
 import { startServer, type Server } from '../main.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 

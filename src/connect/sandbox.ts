@@ -11,7 +11,7 @@ import type { Config } from '../config/index.js';
 import { ProvisionSpecSchema, type ProvisionSpec } from '../provision/index.js';
 import type { AmoConnection } from './connection.js';
 import { defaultRedirectUri } from './connection.js';
-import { toError } from './errors.js';
+import { toError } from '../errors.js';
 
 export interface Sandbox {
   emulator: RunningEmulator;

@@ -10,7 +10,7 @@ import type { DoctorReport } from '../provision/index.js';
 import type { Queue } from '../queue/index.js';
 import { createAmoConnection, type AmoConnection, type AmoConnectionDeps } from './connection.js';
 import { connectDoctor } from './doctor.js';
-import { toError } from './errors.js';
+import { toError } from '../errors.js';
 import { KEEP_ALIVE_CRON, keepAlive } from './keep-alive.js';
 import { resolveSecretKey, sandboxAdminToken } from './keys.js';
 import { connectRoutes } from './routes.js';

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/index.js';
+import { AppError } from '../errors.js';
 import { signIn } from './login.js';
 import { createSessionGuard, DashboardAuthError, endSession, loadSession, startSession } from './session.js';
 
@@ -14,6 +15,17 @@ export interface DashboardRouteDeps {
   publicUrl?: string;
   /** Requeues one failed/dead/held lead (delivery's replay); false when the lead cannot be replayed. */
   replay: (leadId: string, by: string) => Promise<'replayed' | 'not_found' | 'not_replayable'>;
+}
+
+/** A dashboard action that cannot be done (404, 409), answered as problem+json with its code. */
+export class DashboardActionError extends AppError<'LEAD_NOT_FOUND' | 'LEAD_NOT_REPLAYABLE'> {
+  constructor(
+    code: 'LEAD_NOT_FOUND' | 'LEAD_NOT_REPLAYABLE',
+    readonly statusCode: 404 | 409,
+    message: string,
+  ) {
+    super(code, message);
+  }
 }
 
 const SessionView = z.object({ email: z.string(), role: z.enum(['admin', 'viewer']), csrfToken: z.string() });
@@ -59,8 +71,8 @@ export function dashboardRoutes(deps: DashboardRouteDeps): FastifyPluginAsync {
       { schema: { ...common, summary: 'Admin: requeue a failed, dead or held lead', params: z.object({ id: z.string().max(64) }) }, onRequest: guard('admin') },
       async (req) => {
         const r = await deps.replay(req.params.id, `dashboard:${req.dashboardUser?.email ?? ''}`);
-        if (r === 'not_found') throw Object.assign(new Error('no lead with this id'), { statusCode: 404, code: 'LEAD_NOT_FOUND' });
-        if (r === 'not_replayable') throw Object.assign(new Error('only a failed, dead or held lead can be replayed'), { statusCode: 409, code: 'LEAD_NOT_REPLAYABLE' });
+        if (r === 'not_found') throw new DashboardActionError('LEAD_NOT_FOUND', 404, 'no lead with this id');
+        if (r === 'not_replayable') throw new DashboardActionError('LEAD_NOT_REPLAYABLE', 409, 'only a failed, dead or held lead can be replayed');
         return { replayed: [req.params.id], count: 1 };
       },
     );

@@ -5,20 +5,20 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database, DashboardRole } from '../db/index.js';
 import { deleteSession, findSession, insertSession, type SessionUser } from './sql.js';
+import { AppError } from '../errors.js';
 
 export const SESSION_COOKIE = 'lb_session';
 export const CSRF_HEADER = 'x-csrf-token';
 export const SESSION_TTL_MS = 7 * 24 * 3600_000;
 
-export class DashboardAuthError extends Error {
+export class DashboardAuthError extends AppError {
   constructor(
     readonly statusCode: 401 | 403 | 429,
-    readonly code: string,
+    code: string,
     message: string,
     readonly headers?: Record<string, string>,
   ) {
-    super(message);
-    this.name = 'DashboardAuthError';
+    super(code, message);
   }
 }
 

@@ -3,16 +3,9 @@
 import type { Database, DashboardRole } from '../db/index.js';
 import { generatePassword, hashPassword, MIN_PASSWORD_LENGTH } from './passwords.js';
 import { countUsers, findUserByEmail, insertUser, listUsers, updatePassword } from './sql.js';
+import { AppError } from '../errors.js';
 
-export class DashboardUserError extends Error {
-  constructor(
-    readonly code: 'INVALID_EMAIL' | 'WEAK_PASSWORD' | 'USER_EXISTS' | 'USER_NOT_FOUND',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DashboardUserError';
-  }
-}
+export class DashboardUserError extends AppError<'INVALID_EMAIL' | 'WEAK_PASSWORD' | 'USER_EXISTS' | 'USER_NOT_FOUND'> {}
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 

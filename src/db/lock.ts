@@ -1,18 +1,18 @@
 // PGlite does not lock its data directory (stack.md §4.5), so we do: a lock file holding the owner's pid.
 // A lock left by a dead process is taken over; a live owner (including this process) makes the open fail.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { AppError } from '../errors.js';
 
-export class DataDirLockedError extends Error {
-  readonly code = 'DATA_DIR_LOCKED';
+export class DataDirLockedError extends AppError<'DATA_DIR_LOCKED'> {
   constructor(
     readonly lockPath: string,
     readonly pid: number,
   ) {
     super(
+      'DATA_DIR_LOCKED',
       `data directory is in use by process ${pid} (lock file ${lockPath}): another Leadbridge runs with it. ` +
         'Stop that process first, or give this one its own LEADBRIDGE_DATA_DIR (or DATABASE_URL for several processes)',
     );
-    this.name = 'DataDirLockedError';
   }
 }
 

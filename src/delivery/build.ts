@@ -5,6 +5,7 @@ import type { Config, FieldMapping, FormConfig } from '../config/index.js';
 import type { LeadRow } from '../db/index.js';
 import type { ResolvedMap } from '../provision/index.js';
 import { noteFor } from './note-template.js';
+import { AppError } from '../errors.js';
 
 export const MARKER_FIELD_CODE = 'LEADBRIDGE_ID';
 export const markerTag = (leadId: string): string => `lb-${leadId}`;
@@ -27,11 +28,9 @@ export const TRACKING_CODES: Record<string, string> = {
 
 const MAX_CF_VALUES = 40;
 
-export class BuildError extends Error {
-  readonly code = 'DELIVERY_CONFIG';
+export class BuildError extends AppError<'DELIVERY_CONFIG'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'BuildError';
+    super('DELIVERY_CONFIG', message);
   }
 }
 

@@ -1,5 +1,6 @@
 // Delivery metrics on the shared Prometheus registry (get-or-create, so several workers in one process share them).
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { counter, gauge, histogram } from '../metrics.js';
 
 export interface DeliveryMetrics {
   delivered: Counter<'mode' | 'contact'>;
@@ -11,20 +12,15 @@ export interface DeliveryMetrics {
   requests: Counter<'call'>;
 }
 
-function get<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
 export function deliveryMetrics(registry: Registry): DeliveryMetrics {
-  const registers = [registry];
   return {
-    delivered: get(registry, 'leadbridge_delivery_delivered_total', () => new Counter({ name: 'leadbridge_delivery_delivered_total', help: 'Leads delivered into amoCRM', labelNames: ['mode', 'contact'], registers })),
-    failed: get(registry, 'leadbridge_delivery_failed_total', () => new Counter({ name: 'leadbridge_delivery_failed_total', help: 'Failed delivery attempts by kind (transient/permanent/hold) and reason', labelNames: ['kind', 'reason'], registers })),
-    dead: get(registry, 'leadbridge_delivery_dead_total', () => new Counter({ name: 'leadbridge_delivery_dead_total', help: 'Leads that exhausted max_attempts', registers })),
-    held: get(registry, 'leadbridge_delivery_held_total', () => new Counter({ name: 'leadbridge_delivery_held_total', help: 'Batches held (reconnect, circuit, payment) without burning attempts', labelNames: ['reason'], registers })),
-    batchSize: get(registry, 'leadbridge_delivery_batch_size', () => new Histogram({ name: 'leadbridge_delivery_batch_size', help: 'Leads per claimed batch', buckets: [1, 2, 5, 10, 20, 30, 40, 50], registers })),
-    submitToDeal: get(registry, 'leadbridge_delivery_submit_to_deal_seconds', () => new Histogram({ name: 'leadbridge_delivery_submit_to_deal_seconds', help: 'From lead capture to the deal existing in amoCRM', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600], registers })),
-    requests: get(registry, 'leadbridge_delivery_amo_calls_total', () => new Counter({ name: 'leadbridge_delivery_amo_calls_total', help: 'amoCRM calls made by delivery (complex, notes, search, lookup)', labelNames: ['call'], registers })),
+    delivered: counter(registry, { name: 'leadbridge_delivery_delivered_total', help: 'Leads delivered into amoCRM', labelNames: ['mode', 'contact'] }),
+    failed: counter(registry, { name: 'leadbridge_delivery_failed_total', help: 'Failed delivery attempts by kind (transient/permanent/hold) and reason', labelNames: ['kind', 'reason'] }),
+    dead: counter(registry, { name: 'leadbridge_delivery_dead_total', help: 'Leads that exhausted max_attempts' }),
+    held: counter(registry, { name: 'leadbridge_delivery_held_total', help: 'Batches held (reconnect, circuit, payment) without burning attempts', labelNames: ['reason'] }),
+    batchSize: histogram(registry, { name: 'leadbridge_delivery_batch_size', help: 'Leads per claimed batch', buckets: [1, 2, 5, 10, 20, 30, 40, 50] }),
+    submitToDeal: histogram(registry, { name: 'leadbridge_delivery_submit_to_deal_seconds', help: 'From lead capture to the deal existing in amoCRM', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600] }),
+    requests: counter(registry, { name: 'leadbridge_delivery_amo_calls_total', help: 'amoCRM calls made by delivery (complex, notes, search, lookup)', labelNames: ['call'] }),
   };
 }
 
@@ -33,12 +29,11 @@ export function deliveryMetrics(registry: Registry): DeliveryMetrics {
  * `leadbridge_leads{status=~"failed|dead"} > 0` fires while any lead needs a person (and clears after replay).
  */
 export function leadStatusGauge(registry: Registry, counts: () => Promise<Record<string, number>>): void {
-  if (registry.getSingleMetric('leadbridge_leads')) return;
-  new Gauge({
+  // The first caller's `counts` is the one scraped (several workers in one process read the same table).
+  gauge(registry, {
     name: 'leadbridge_leads',
     help: 'Leads by delivery status (pending, delivering, held, delivered, failed, dead, spam), read at scrape time',
     labelNames: ['status'],
-    registers: [registry],
     async collect() {
       const c = await counts();
       this.reset();

@@ -6,15 +6,15 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/index.js';
 import { leadExists, replayLeads } from './sql.js';
+import { AppError } from '../errors.js';
 
-export class DeliveryError extends Error {
+export class DeliveryError extends AppError<'LEAD_NOT_REPLAYABLE' | 'LEAD_NOT_FOUND'> {
   constructor(
-    readonly code: 'LEAD_NOT_REPLAYABLE' | 'LEAD_NOT_FOUND',
+    code: 'LEAD_NOT_REPLAYABLE' | 'LEAD_NOT_FOUND',
     readonly statusCode: number,
     message: string,
   ) {
-    super(message);
-    this.name = 'DeliveryError';
+    super(code, message);
   }
 }
 

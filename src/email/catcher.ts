@@ -1,5 +1,6 @@
 // The sandbox SMTP server: with no SMTP_URL, follow-up emails go to this real SMTP server on localhost, which
 // keeps the last messages in memory (parsed with mailparser) for GET /api/admin/messages.
+import { toError } from '../errors.js';
 // Both libraries are loaded only when used (mailparser alone is ~12 MB of a server's memory): a server with
 // SMTP_URL never loads them, the sandbox loads the parser with its first message.
 type SimpleParser = typeof import('mailparser').simpleParser;
@@ -56,7 +57,7 @@ export async function startSmtpCatcher(o: { port?: number; host?: string; keep?:
           o.onMessage?.(m);
           cb();
         })
-        .catch((e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
+        .catch((e: unknown) => cb(toError(e)));
     },
   });
   await new Promise<void>((resolve, reject) => {

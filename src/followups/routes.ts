@@ -4,15 +4,17 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FollowupEnrolmentRow, FollowupStepRow } from '../db/index.js';
+import { AppError } from '../errors.js';
 
-export class FollowupsError extends Error {
+export type FollowupsErrorCode = 'UNSUBSCRIBE_LINK_INVALID' | 'ENROLMENT_NOT_FOUND' | 'LEAD_NOT_FOUND' | 'SEQUENCE_NOT_FOUND' | 'STEP_NOT_FOUND' | 'STEP_NOT_A_MESSAGE';
+
+export class FollowupsError extends AppError<FollowupsErrorCode> {
   constructor(
-    readonly code: 'UNSUBSCRIBE_LINK_INVALID' | 'ENROLMENT_NOT_FOUND' | 'LEAD_NOT_FOUND' | 'SEQUENCE_NOT_FOUND' | 'STEP_NOT_FOUND' | 'STEP_NOT_A_MESSAGE',
+    code: FollowupsErrorCode,
     readonly statusCode: number,
     message: string,
   ) {
-    super(message);
-    this.name = 'FollowupsError';
+    super(code, message);
   }
 }
 

@@ -19,7 +19,7 @@ import { GOOGLE_KEY, META, TILDA_KEY, writeCaptureConfig } from '../../test/capt
 import { createTestDb, pgliteDump, type TestDb } from '../../test/db.js';
 import { mulberry32 } from '../../test/rng.js';
 import { startServer, type Server } from '../main.js';
-import { loggerOptions } from './index.js';
+import { loggerOptions } from '../logger.js';
 
 const WEB_DIST = fileURLToPath(new URL('../../dist/web', import.meta.url));
 const SEED = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 20261202);

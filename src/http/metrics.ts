@@ -1,34 +1,18 @@
-// GET /metrics (Prometheus text). The Registry is shared: other modules register their counters on it.
+// GET /metrics (Prometheus text) and the HTTP request metrics. The shared Registry and the get-or-create helpers
+// are src/metrics.ts.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Histogram, Registry } from 'prom-client';
-
-export function createMetricsRegistry(): Registry {
-  return new Registry();
-}
-
-function metric<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
+import type { Registry } from 'prom-client';
+import { counter, histogram } from '../metrics.js';
 
 /** Counts every request on the root instance (call before registering route plugins). */
 export function instrumentHttp(app: FastifyInstance, registry: Registry): void {
-    const requests = metric(
-      registry,
-      'leadbridge_http_requests_total',
-      () => new Counter({ name: 'leadbridge_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
-    );
-    const duration = metric(
-      registry,
-      'leadbridge_http_request_duration_seconds',
-      () =>
-        new Histogram({
-          name: 'leadbridge_http_request_duration_seconds',
-          help: 'HTTP request duration by route',
-          labelNames: ['route'],
-          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-          registers: [registry],
-        }),
-    );
+    const requests = counter(registry, { name: 'leadbridge_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'] });
+    const duration = histogram(registry, {
+      name: 'leadbridge_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    });
     app.addHook('onResponse', async (req, reply) => {
       const route = req.routeOptions.url ?? 'unmatched';
       requests.inc({ method: req.method, route, status: String(reply.statusCode) });

@@ -1,9 +1,11 @@
 // problem+json (RFC 9457) responses with a machine-readable `code`, from ONE error handler.
 // Any thrown error with a 4xx `statusCode` and a string `code` (plus optional `errors: {field, code, message}[]`)
-// is answered as-is, so domains can throw their own error classes without importing http/.
+// is answered as-is, so domains can throw their own error classes (AppError subclasses, src/errors.ts) without
+// importing http/. The check is on the shape, not the class: Fastify's plugins throw errors of the same shape.
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { API_CSP } from './security.js';
+import { AppError } from '../errors.js';
 
 export interface ProblemFieldError {
   field: string;
@@ -23,16 +25,15 @@ export interface Problem {
 }
 
 /** Throw from routes/hooks for a ready-made problem (e.g. 401 UNAUTHORIZED). */
-export class HttpProblem extends Error {
+export class HttpProblem extends AppError {
   constructor(
     readonly statusCode: number,
-    readonly code: string,
+    code: string,
     message: string,
     readonly errors?: ProblemFieldError[],
     readonly headers?: Record<string, string>,
   ) {
-    super(message);
-    this.name = 'HttpProblem';
+    super(code, message);
   }
 }
 

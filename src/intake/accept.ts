@@ -3,7 +3,8 @@
 // write. Routes turn their own wire format into a lead body and call accept(); the lead records its `source`.
 import type { CountryCode } from 'libphonenumber-js';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { counter as metricCounter } from '../metrics.js';
 import type { Database, LeadRow, LeadSource } from '../db/index.js';
 import { captureLead, type CaptureDeps, type CaptureMeta } from './capture-lead.js';
 import { IntakeError } from './errors.js';
@@ -64,12 +65,7 @@ export interface LeadIntake {
 
 function leadsCounter(registry: Registry | undefined): Counter<'form' | 'result'> | undefined {
   if (!registry) return undefined;
-  const name = 'leadbridge_leads_received_total';
-  const existing = registry.getSingleMetric(name) as Counter<'form' | 'result'> | undefined;
-  return (
-    existing ??
-    new Counter({ name, help: 'Leads received by intake, by form and result', labelNames: ['form', 'result'], registers: [registry] })
-  );
+  return metricCounter(registry, { name: 'leadbridge_leads_received_total', help: 'Leads received by intake, by form and result', labelNames: ['form', 'result'] });
 }
 
 export function createLeadIntake(deps: LeadIntakeDeps): LeadIntake {

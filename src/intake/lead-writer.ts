@@ -4,6 +4,7 @@
 // load one round trip and one WAL flush serve many leads; an idle writer sends a lead at once (next tick).
 import type { Database, LeadRow } from '../db/index.js';
 import { findLeadByIdempotencyKey, insertLeadBatch, type BatchLead } from './sql.js';
+import { AppError } from '../errors.js';
 
 export interface StoredLead {
   lead: LeadRow;
@@ -23,11 +24,9 @@ export interface LeadWriter {
 }
 
 /** The lead could not be stored. The message and cause carry no lead data (drizzle's error lists the params). */
-export class LeadStoreError extends Error {
-  readonly code = 'LEAD_STORE_FAILED';
+export class LeadStoreError extends AppError<'LEAD_STORE_FAILED'> {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LeadStoreError';
+    super('LEAD_STORE_FAILED', message, options);
   }
 }
 

@@ -1,59 +1,50 @@
 // Zod schemas for the OpenAPI document and response serialisation. Request bodies are validated by
-// validate.ts (which reports every bad field with a code); these describe them.
+// validate.ts (which reports every bad field with a code); the body schemas here are built from the same field
+// table (lead-body.ts), so the document says what the validator does.
 import { z } from 'zod';
+import { CRM_ALIAS_FIELDS, LEAD_BODY_FIELDS, LIMITS, type LeadBodyField } from './lead-body.js';
 
-const Touch = z.union([z.string(), z.record(z.string(), z.string())]);
+const Touch = z.union([z.string().max(LIMITS.value), z.record(z.string(), z.string().max(LIMITS.value))]);
 
-export const LeadBodySchema = z
-  .object({
-    form: z.string().max(64).optional().describe('Form key from the config (default "default")'),
-    name: z.string().max(200).optional(),
-    phone: z.string().max(64).optional().describe('Any format; stored as E.164 (default country from config)'),
-    email: z.string().max(254).optional(),
-    message: z.string().max(5000).optional(),
-    idempotency_key: z.string().max(200).optional().describe('Or the Idempotency-Key header'),
-    utm_source: z.string().optional(),
-    utm_medium: z.string().optional(),
-    utm_campaign: z.string().optional(),
-    utm_content: z.string().optional(),
-    utm_term: z.string().optional(),
-    gclid: z.string().optional(),
-    yclid: z.string().optional(),
-    fbclid: z.string().optional(),
-    referrer: z.string().optional(),
-    landing_page: z.string().optional(),
-    page_url: z.string().optional().describe('The page the form was sent from'),
-    gbraid: z.string().optional(),
-    wbraid: z.string().optional(),
-    fbc: z.string().optional().describe('Meta _fbc cookie'),
-    fbp: z.string().optional().describe('Meta _fbp cookie'),
-    ga_client_id: z.string().optional().describe('Google Analytics client id (from the _ga cookie)'),
-    ym_client_id: z.string().optional().describe('Yandex Metrica ClientID (the _ym_uid cookie)'),
-    first_touch: Touch.optional(),
-    last_touch: Touch.optional(),
-    consent: z
-      .union([
-        z.boolean(),
-        z.object({
-          given: z.union([z.boolean(), z.string()]),
-          text_version: z.string().optional(),
-          at: z.string().optional().describe('ISO date-time; default: submit time'),
-        }),
-      ])
-      .optional(),
-    extra: z.record(z.string(), z.unknown()).optional().describe('Per-form extra fields'),
-  })
-  .loose()
-  .describe('Phone or email is required. Unknown fields are kept (raw). A filled honeypot field is stored as spam.');
+const Consent = z.union([
+  z.boolean(),
+  z.object({
+    given: z.union([z.boolean(), z.string()]),
+    text_version: z.string().max(LIMITS.key).optional(),
+    at: z.string().optional().describe('ISO date-time; default: submit time'),
+  }),
+]);
 
-export const CrmAliasBodySchema = z
-  .object({
-    name: z.string().optional(),
-    phone: z.string(),
-    direction: z.string().optional().describe('Training direction → extra.direction'),
-    message: z.string().optional(),
-  })
-  .loose();
+function fieldSchema(f: LeadBodyField): z.ZodType {
+  switch (f.kind) {
+    case 'text':
+    case 'attribution':
+    case 'extra_value':
+      return f.maxLength === undefined ? z.string() : z.string().max(f.maxLength);
+    case 'touch':
+      return Touch;
+    case 'consent':
+      return Consent;
+    case 'extra':
+      return z.record(z.string(), z.unknown());
+  }
+}
+
+/** A loose object of the table's fields: optional unless `required`, with their descriptions. */
+function bodySchema(fields: Record<string, LeadBodyField>) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, f] of Object.entries(fields)) {
+    const s = f.required ? fieldSchema(f) : fieldSchema(f).optional();
+    shape[name] = f.description ? s.describe(f.description) : s;
+  }
+  return z.object(shape).loose();
+}
+
+export const LeadBodySchema = bodySchema(LEAD_BODY_FIELDS).describe(
+  'Phone or email is required. Unknown fields are kept (raw). A filled honeypot field is stored as spam.',
+);
+
+export const CrmAliasBodySchema = bodySchema(CRM_ALIAS_FIELDS);
 
 export const AcceptedSchema = z.object({
   id: z.string().uuid(),

@@ -1,7 +1,9 @@
-// Raw submitted body (JSON or qs-parsed form) → a normalised LeadInput, or EVERY problem at once.
+// Raw submitted body (JSON or qs-parsed form) → a normalised LeadInput, or EVERY problem at once. The fields and
+// their limits are lead-body.ts's table (which the OpenAPI schema is built from too).
 import type { CountryCode } from 'libphonenumber-js';
 import type { Attribution, Consent } from '../db/index.js';
 import type { FieldError } from './errors.js';
+import { ATTRIBUTION_STRINGS, KNOWN_FIELDS, LEAD_BODY_FIELDS, LIMITS, TOUCHES } from './lead-body.js';
 import { normalisePhone } from './phone.js';
 
 export interface LeadInput {
@@ -38,43 +40,10 @@ export interface ValidateContext {
   allowUnknownForm?: boolean;
 }
 
-export const LIMITS = { name: 200, phone: 64, email: 254, message: 5000, key: 200, value: 2000, touchKeys: 30 } as const;
 const FORM_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]{2,}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-export const ATTRIBUTION_STRINGS = [
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_content',
-  'utm_term',
-  'gclid',
-  'yclid',
-  'fbclid',
-  'referrer',
-  'landing_page',
-  // Capture (widget and source adapters): the page the form was sent from, more click ids, analytics client ids.
-  'page_url',
-  'gbraid',
-  'wbraid',
-  'fbc',
-  'fbp',
-  'ga_client_id',
-  'ym_client_id',
-] as const;
-const TOUCHES = ['first_touch', 'last_touch'] as const;
-const KNOWN = new Set<string>([
-  'form',
-  'name',
-  'phone',
-  'email',
-  'message',
-  'idempotency_key',
-  'consent',
-  'extra',
-  ...ATTRIBUTION_STRINGS,
-  ...TOUCHES,
-]);
+const F = LEAD_BODY_FIELDS;
 
 type Errors = FieldError[];
 
@@ -251,7 +220,7 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
   const errors: Errors = [];
   const shape = shapeErrors(body);
   if (shape.length > 0) return { ok: false, errors: shape };
-  const formKey = str(body, 'form', 64, errors)?.toLowerCase() ?? ctx.defaultForm ?? 'default';
+  const formKey = str(body, 'form', F.form.maxLength, errors)?.toLowerCase() ?? ctx.defaultForm ?? 'default';
   if (!FORM_KEY.test(formKey)) {
     errors.push({ field: 'form', code: 'FORM_INVALID', message: 'form must be lower-case letters, digits, - and _' });
   } else if (!ctx.allowUnknownForm && ctx.knownForms.length > 0 && !ctx.knownForms.includes(formKey)) {
@@ -259,18 +228,18 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
   }
 
   const lead: LeadInput = { formKey, extra: {}, raw: {}, attribution: {}, spam: false };
-  const name = str(body, 'name', LIMITS.name, errors);
+  const name = str(body, 'name', F.name.maxLength, errors);
   if (name) lead.name = name;
-  const message = str(body, 'message', LIMITS.message, errors);
+  const message = str(body, 'message', F.message.maxLength, errors);
   if (message) lead.message = message;
 
-  const phone = str(body, 'phone', LIMITS.phone, errors);
+  const phone = str(body, 'phone', F.phone.maxLength, errors);
   if (phone) {
     const e164 = normalisePhone(phone, ctx.defaultCountry);
     if (e164) lead.phone = e164;
     else errors.push({ field: 'phone', code: 'PHONE_INVALID', message: 'phone is not a valid phone number' });
   }
-  const email = str(body, 'email', LIMITS.email, errors);
+  const email = str(body, 'email', F.email.maxLength, errors);
   if (email) {
     if (EMAIL.test(email)) lead.email = email.toLowerCase();
     else errors.push({ field: 'email', code: 'EMAIL_INVALID', message: 'email is not a valid address' });
@@ -281,14 +250,14 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
     }
   }
 
-  const key = ctx.headerIdempotencyKey?.trim() || str(body, 'idempotency_key', LIMITS.key, errors);
+  const key = ctx.headerIdempotencyKey?.trim() || str(body, 'idempotency_key', F.idempotency_key.maxLength, errors);
   if (key !== undefined) {
     if (IDEMPOTENCY_KEY.test(key)) lead.idempotencyKey = key;
     else errors.push({ field: 'idempotency_key', code: 'IDEMPOTENCY_KEY_INVALID', message: 'idempotency key must be 1-200 visible ASCII characters' });
   }
 
   for (const field of ATTRIBUTION_STRINGS) {
-    const v = str(body, field, LIMITS.value, errors);
+    const v = str(body, field, F[field].maxLength, errors);
     if (v) lead.attribution[field] = v;
   }
   for (const field of TOUCHES) {
@@ -312,7 +281,7 @@ export function validateLead(body: Record<string, unknown>, ctx: ValidateContext
     }
   }
   for (const [k, v] of Object.entries(body)) {
-    if (KNOWN.has(k)) continue;
+    if (KNOWN_FIELDS.has(k)) continue;
     if (declared.has(k) && k !== honeypot) {
       const val = extraValue(k, v, errors);
       if (val !== undefined) lead.extra[k] = val;

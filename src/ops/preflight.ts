@@ -3,16 +3,9 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { AppError } from '../errors.js';
 
-export class StartupError extends Error {
-  constructor(
-    readonly code: 'PORT_IN_USE' | 'PORT_FORBIDDEN' | 'DATA_DIR_UNWRITABLE',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
+export class StartupError extends AppError<'PORT_IN_USE' | 'PORT_FORBIDDEN' | 'DATA_DIR_UNWRITABLE'> {}
 
 /** `what` names the setting, e.g. `PORT` or `LEADBRIDGE_EMULATOR_PORT`. */
 export function portInUseError(port: number, host: string, what: string): StartupError {

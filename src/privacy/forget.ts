@@ -11,15 +11,15 @@ import { rowsOf } from '../db/index.js';
 import { emit } from '../events/index.js';
 import { normalisePhone } from '../intake/index.js';
 import type { Tx } from '../db/index.js';
+import { AppError } from '../errors.js';
 
-export class PrivacyError extends Error {
+export class PrivacyError extends AppError {
   constructor(
-    readonly code: string,
+    code: string,
     readonly statusCode: number,
     message: string,
   ) {
-    super(message);
-    this.name = 'PrivacyError';
+    super(code, message);
   }
 }
 

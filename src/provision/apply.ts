@@ -7,20 +7,20 @@ import { planProvision } from './plan.js';
 import type { ProvisionApi } from './port.js';
 import { describeAction } from './render.js';
 import type { AccountSnapshot, Action, ApplyOptions, ApplyResult, Problem, ProvisionPlan } from './types.js';
+import { AppError } from '../errors.js';
 
 /** amoCRM recommends ≤ 50 items per batch write (fact sheet §9). */
 const BATCH = 50;
 
-export class ProvisionError extends Error {
-  override readonly name = 'ProvisionError';
+export class ProvisionError extends AppError<'APPLY_FAILED'> {
   constructor(
-    readonly code: 'APPLY_FAILED',
+    code: 'APPLY_FAILED',
     message: string,
     /** Actions that completed before the failure (they stay done: a rerun skips them). */
     readonly applied: Action[],
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 }
 

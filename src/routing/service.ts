@@ -2,7 +2,8 @@
 // lead, recorded, with the note line); `view()` feeds GET /api/leads/:id; the take-up job runs on the queue;
 // `checks()` are the doctor's (every configured manager exists and is active in amoCRM).
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { counter } from '../metrics.js';
 import type { AmoClient, RequestOptions } from '../amocrm/index.js';
 import type { Database, RoutingDecisionRow } from '../db/index.js';
 import { eq } from 'drizzle-orm';
@@ -61,17 +62,12 @@ export interface Routing {
   managers(): Promise<Map<string, ResolvedManager>>;
 }
 
-function get<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
 function routingMetrics(registry: Registry | undefined) {
   if (!registry) return undefined;
-  const registers = [registry];
   return {
-    decisions: get(registry, 'leadbridge_routing_decisions_total', () => new Counter({ name: 'leadbridge_routing_decisions_total', help: 'Routing decisions by rule, outcome (assigned/sticky/fallback/unassigned) and manager', labelNames: ['rule', 'outcome', 'manager'], registers })),
-    skipped: get(registry, 'leadbridge_routing_skipped_total', () => new Counter({ name: 'leadbridge_routing_skipped_total', help: 'Managers skipped while routing, by reason', labelNames: ['reason'], registers })),
-    reassigned: get(registry, 'leadbridge_routing_reassigned_total', () => new Counter({ name: 'leadbridge_routing_reassigned_total', help: 'Deals reassigned after their take-up deadline, by rule', labelNames: ['rule'], registers })),
+    decisions: counter(registry, { name: 'leadbridge_routing_decisions_total', help: 'Routing decisions by rule, outcome (assigned/sticky/fallback/unassigned) and manager', labelNames: ['rule', 'outcome', 'manager'] }),
+    skipped: counter(registry, { name: 'leadbridge_routing_skipped_total', help: 'Managers skipped while routing, by reason', labelNames: ['reason'] }),
+    reassigned: counter(registry, { name: 'leadbridge_routing_reassigned_total', help: 'Deals reassigned after their take-up deadline, by rule', labelNames: ['rule'] }),
   };
 }
 

@@ -4,7 +4,8 @@
 // processor applies it later. Responses are problem+json built here: the path holds the secret, so no
 // `instance` is echoed, and request logging is quieted for these routes (the access log would print the path).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { counter, histogram } from '../metrics.js';
 import { parseWebhook, WebhookParseError, type ParsedWebhook } from '../amocrm/webhooks/index.js';
 import type { Database } from '../db/index.js';
 import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
@@ -59,22 +60,13 @@ export function accountMismatch(body: ParsedWebhook['account'], connected: Accou
 
 function metricsOf(registry: Registry | undefined) {
   if (!registry) return undefined;
-  const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    received: get(
-      'leadbridge_webhook_deliveries_total',
-      () => new Counter({ name: 'leadbridge_webhook_deliveries_total', help: 'amoCRM webhook deliveries by result', labelNames: ['result'], registers: [registry] }),
-    ),
-    ack: get(
-      'leadbridge_webhook_ack_seconds',
-      () =>
-        new Histogram({
-          name: 'leadbridge_webhook_ack_seconds',
-          help: 'Time to store and acknowledge an amoCRM webhook',
-          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
-          registers: [registry],
-        }),
-    ),
+    received: counter(registry, { name: 'leadbridge_webhook_deliveries_total', help: 'amoCRM webhook deliveries by result', labelNames: ['result'] }),
+    ack: histogram(registry, {
+      name: 'leadbridge_webhook_ack_seconds',
+      help: 'Time to store and acknowledge an amoCRM webhook',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    }),
   };
 }
 

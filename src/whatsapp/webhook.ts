@@ -7,6 +7,7 @@ import { whatsappWebhookKeys } from '../db/index.js';
 import { emit, type EventTx, type NewEvent } from '../events/index.js';
 import { markUndeliverable, recordInbound, recordPreference, recordStatus, sentMessage, type WaTx } from './sql.js';
 import type { WebhookInbound, WebhookPayload, WebhookStatus, WebhookUserPreference, WebhookValue } from './types.js';
+import { AppError } from '../errors.js';
 
 /** `X-Hub-Signature-256: sha256=<hex>` = HMAC-SHA256(raw body, app secret), compared in constant time. */
 export function signatureValid(raw: Buffer, header: unknown, appSecret: string): boolean {
@@ -62,11 +63,7 @@ export function inboundText(m: WebhookInbound): string | null {
   return null;
 }
 
-export class WebhookPayloadError extends Error {
-  constructor(readonly code: 'MALFORMED_JSON' | 'NOT_WHATSAPP', message: string) {
-    super(message);
-  }
-}
+export class WebhookPayloadError extends AppError<'MALFORMED_JSON' | 'NOT_WHATSAPP'> {}
 
 /** JSON.parse plus the envelope check (`object`, `entry[]`). */
 export function parsePayload(raw: string): WebhookPayload {

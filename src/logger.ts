@@ -1,5 +1,9 @@
-// The root pino logger (main.ts creates one). Secrets and personal data are redacted in ONE place.
+// The root pino logger (main.ts and each CLI command create one). Secrets and personal data are redacted in ONE place.
+// At the root of src/ and light on purpose: pino only, no Fastify, so a worker or a CLI command logs without loading
+// the HTTP stack (.dependency-cruiser.cjs rule `shared-pieces-stand-alone`).
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
