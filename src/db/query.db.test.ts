@@ -50,10 +50,24 @@ describe('db query helpers', () => {
       expect(trace).toEqual([`${first}+`, `${first}-`, `${second}+`, `${second}-`]);
       expect([first, second].sort()).toEqual(['a1', 'a2']);
       trace.length = 0;
-      await Promise.all([hold('test/b', 'b', 150), (async () => {
-        await new Promise((r) => setTimeout(r, 30));
-        await hold('test/c', 'c', 10);
-      })()]);
+      // While b holds its key, c takes another key and finishes (it would wait the 5 s out if keys were shared).
+      let cDone!: () => void;
+      const cFinished = new Promise<void>((r) => (cDone = r));
+      let bIn!: () => void;
+      const bHolding = new Promise<void>((r) => (bIn = r));
+      await Promise.all([
+        withAdvisoryLock(t, 'test/b', async () => {
+          trace.push('b+');
+          bIn();
+          await Promise.race([cFinished, new Promise((r) => setTimeout(r, 5_000))]);
+          trace.push('b-');
+        }),
+        (async () => {
+          await bHolding;
+          await hold('test/c', 'c', 10);
+          cDone();
+        })(),
+      ]);
       expect(trace).toEqual(['b+', 'c+', 'c-', 'b-']);
     } else {
       // PGlite: one process by the data-directory lock; the function simply runs.
