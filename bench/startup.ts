@@ -120,7 +120,7 @@ async function runMode(mode: string): Promise<ModeResult> {
   if (amo) Object.assign(env, amo.env);
 
   const started = Date.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'dist', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));

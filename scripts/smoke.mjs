@@ -43,7 +43,7 @@ const port = Number(process.env.SMOKE_PORT ?? 0) || (await freePort());
 const emulatorPort = Number(process.env.SMOKE_EMULATOR_PORT ?? 0) || (await freePort());
 const env = { ...process.env, PORT: String(port), LEADBRIDGE_EMULATOR_PORT: String(emulatorPort), LEADBRIDGE_DATA_DIR: dataDir, LEADBRIDGE_CONFIG: join(dataDir, 'none.yaml'), LOG_LEVEL: 'info' };
 for (const k of ['DATABASE_URL', 'AMOCRM_DOMAIN', 'AMOCRM_SUBDOMAIN', 'AMOCRM_CLIENT_ID', 'AMOCRM_CLIENT_SECRET', 'AMOCRM_REFRESH_TOKEN', 'AMOCRM_ACCESS_TOKEN', 'AMOCRM_LONG_LIVED_TOKEN']) delete env[k];
-const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn(process.execPath, [join(root, 'dist', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
 let log = '';
 child.stdout.on('data', (d) => (log += d));
 child.stderr.on('data', (d) => (log += d));
