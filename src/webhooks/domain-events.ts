@@ -14,10 +14,12 @@ export interface NewDomainEvent {
   at: number;
 }
 
-export async function insertDomainEvents(tx: Tx, events: NewDomainEvent[]): Promise<void> {
+/** Inserts the events of one amoCRM account (`account`, the connection key). */
+export async function insertDomainEvents(tx: Tx, account: string, events: NewDomainEvent[]): Promise<void> {
   if (events.length === 0) return;
   await tx.insert(domainEvents).values(
     events.map((e) => ({
+      account,
       type: e.type,
       amoLeadId: e.amoLeadId ?? null,
       leadId: e.leadId ?? null,

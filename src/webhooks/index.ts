@@ -17,7 +17,7 @@ export { dealView, type DealView } from './deal-view.js';
 export type { StageStay, StageObservation } from './stage-history.js';
 export { listDomainEvents, markDomainEventProcessed, insertDomainEvents } from './domain-events.js';
 export type { NewDomainEvent } from './domain-events.js';
-export { dealFieldMapFromResolved, cachedFieldMap } from './fields.js';
+export { dealFieldMapFromResolved, cachedFieldMap, mappedNumber, mappedText } from './fields.js';
 export { secretMatches } from './secret.js';
 export type { ContactObservation, DealFieldMap, DealObservation, DomainEventType, WebhookLogger, WebhookSource } from './types.js';
 export { syncedDealOfLead, openDealsByUser, syncedContactOwner } from './reads.js';
