@@ -324,7 +324,7 @@ export async function funnelRaw(db: Database, pipelineId: number, order: number[
     s as (
       select st.account, st.amo_lead_id, st.status_id, sum(extract(epoch from coalesce(st.left_at, ${ts(nowMs)}) - st.entered_at))::float8 as secs
       from amo_deal_stages st join d on d.account = st.account and d.amo_lead_id = st.amo_lead_id
-      where st.pipeline_id = ${pipelineId} group by st.account, 1, 2),
+      where st.pipeline_id = ${pipelineId} group by 1, 2, 3),
     pos as (
       select d.account, d.amo_lead_id, greatest(
           case when d.is_won then ${n + 1}::int else coalesce(array_position(${arr}, d.status_id), 0) end,
