@@ -44,6 +44,6 @@ ALTER TABLE "analytics_deal_stages" ADD CONSTRAINT "analytics_deal_stages_accoun
 DROP INDEX "amo_sync_cursors_name_uq";--> statement-breakpoint
 CREATE UNIQUE INDEX "amo_sync_cursors_account_name_uq" ON "amo_sync_cursors" USING btree ("account","name");--> statement-breakpoint
 DROP INDEX "leads_amo_lead_id_idx";--> statement-breakpoint
-CREATE INDEX "leads_amo_lead_id_idx" ON "leads" USING btree ("account","amo_lead_id");--> statement-breakpoint
+CREATE INDEX "leads_amo_lead_id_idx" ON "leads" USING btree ("amo_lead_id","account");--> statement-breakpoint
 DROP INDEX "amo_deal_stages_lead_entered_idx";--> statement-breakpoint
 CREATE INDEX "amo_deal_stages_lead_entered_idx" ON "amo_deal_stages" USING btree ("account","amo_lead_id","entered_at");

@@ -202,7 +202,8 @@ export async function forgetPerson(deps: ForgetDeps, req: ForgetRequest): Promis
     const digitArr = textArray(digitList);
     const indexKeys = textArray([...phones.map((p) => `phone:${p}`), ...emails.map((e) => `email:${e}`)]);
     const ids = leads.map((l) => String(l.id));
-    // amoCRM ids are unique only within an account: each lead's contact and deal are looked up in its own account.
+    // amoCRM ids are unique only within an account: each lead's contact and deal are looked up in its own account
+    // (the person's phone and email keys leave the contact index of every account).
     const withContact = leads.filter((l) => l.amo_contact_id !== null);
     const withDeal = leads.filter((l) => l.amo_lead_id !== null);
     const pairs = (list: Row[], col: string) =>

@@ -69,8 +69,9 @@ export const leads = pgTable(
     index('leads_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt),
     // With status: the dashboard's counts by day read only the index.
     index('leads_created_at_idx').on(t.createdAt, t.status),
-    // Webhook sync links amoCRM deals back to our leads by amo_lead_id.
-    index('leads_amo_lead_id_idx').on(t.account, t.amoLeadId),
+    // Webhook sync links amoCRM deals back to our leads by (account, amo_lead_id); the dashboard's search finds a
+    // lead by its deal id alone, so the account is not the leading column (it is one value per install today).
+    index('leads_amo_lead_id_idx').on(t.amoLeadId, t.account),
     // Dashboard lead list (src/analytics/sql.ts): filters by form and last-touch utm_source, newest first, and the
     // search — phone by its first or last digits, email by its start, name by the start of any word.
     index('leads_form_created_idx').on(t.formKey, t.createdAt),
