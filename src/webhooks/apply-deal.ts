@@ -111,7 +111,8 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
 }
 
 const COMPARED = [
-  'name', 'pipelineId', 'statusId', 'responsibleUserId', 'price', 'fields', 'customFields', 'contactIds', 'isDeleted', 'closedAt', 'amoCreatedAt', 'amoUpdatedAt',
+  'name', 'pipelineId', 'statusId', 'responsibleUserId', 'price', 'fields', 'customFields', 'contactIds', 'isDeleted',
+  'closedAt', 'amoCreatedAt', 'amoUpdatedAt',
 ] as const;
 
 /**
