@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   const writer = createInboxWriter(db.db);
   const processor = createWebhookProcessor({
     db: db.db,
+    account: 'default',
     // As in production (createWebhookSync): PGlite yields to acks, PostgreSQL overlaps batches.
     ...processorSharing(writer, db.kind === 'pglite'),
     ...(process.argv[4] ? { maxBatchMs } : {}),

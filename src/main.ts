@@ -157,6 +157,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     // (every 5 min; LEADBRIDGE_RECONCILE_CRON overrides, `off` disables; `leadbridge reconcile` runs it once).
     const webhooks = createWebhookSync({
       db: db.db,
+      account: 'default',
       source: { webhookSecret: await getWebhookSecret(db.db, config), account: () => connect.conn.account(), amo: connect.conn.amo },
       webhookUrl: await getWebhookUrl(db.db, config),
       fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
@@ -271,7 +272,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
         delivery.wake();
         followups.wake();
       },
-      dealView: (amoLeadId) => dealView(db.db, amoLeadId),
+      dealView: (amoLeadId) => dealView(db.db, 'default', amoLeadId),
       routingView: (leadId) => routing.view(leadId),
       followupsView: (leadId) => followups.leadFollowups(leadId),
     };

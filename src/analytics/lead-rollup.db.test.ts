@@ -25,7 +25,7 @@ afterEach(async () => {
 const T0 = Date.parse('2026-03-01T00:00:00Z') / 1000;
 const KEY = 'commission';
 const FIELD = 9001;
-const ctx = { fieldMap: { byKey: { [KEY]: FIELD }, commission: KEY } };
+const ctx = { account: 'default', fieldMap: { byKey: { [KEY]: FIELD } } };
 const pick = <T>(random: () => number, xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 

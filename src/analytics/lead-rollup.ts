@@ -11,6 +11,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Database } from '../db/index.js';
 import { createConsumer, type Consumer, type ConsumerTx, type EventName } from '../events/index.js';
+import { dealKeyIn, dealKeysOf, type DealKey } from './deal-keys.js';
 import { DEAL_FACT_EVENTS } from './fact-events.js';
 import { dealNumber, touchValue } from './sql.js';
 
@@ -20,7 +21,6 @@ export const LEAD_FACT_EVENTS = ['lead.captured', ...DEAL_FACT_EVENTS] as const 
 type Exec = Pick<Database, 'execute'> | ConsumerTx;
 
 const uuidArr = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
-const bigArr = (ids: readonly number[]) => sql`${`{${ids.join(',')}}`}::bigint[]`;
 
 const q = <T>(tx: Exec, query: SQL): Promise<T[]> => queryRows<T>(tx, query);
 
@@ -50,7 +50,7 @@ function insertFacts(commissionKey: string, where: SQL): SQL {
       ${v('first', 'utm_source')}, ${v('first', 'utm_medium')}, ${v('first', 'utm_campaign')},
       ${v('last', 'utm_source')}, ${v('last', 'utm_medium')}, ${v('last', 'utm_campaign')},
       l.amo_lead_id, d.amo_lead_id is not null, coalesce(d.is_won, false), d.price, ${dealNumber(commissionKey)}
-    from leads l left join amo_deals d on d.amo_lead_id = l.amo_lead_id and not d.is_deleted
+    from leads l left join amo_deals d on d.account = l.account and d.amo_lead_id = l.amo_lead_id and not d.is_deleted
     where l.status <> 'spam' and ${where}`;
 }
 
@@ -101,13 +101,16 @@ export async function rebuildLeads(tx: Exec, commissionKey: string): Promise<voi
     on conflict (id) do update set commission_key = excluded.commission_key`);
 }
 
-/** The leads a batch names: lead ids of the events, leads linked to the deals, and facts linked to them before. */
-export async function leadsOfDeals(tx: Exec, leadIds: readonly string[], dealIds: readonly number[]): Promise<string[]> {
+/**
+ * The leads a batch names: lead ids of the events, leads linked to the deals (in the deal's account), and facts
+ * linked to them before (a lead's account never changes, so the facts' link is read with the lead's account).
+ */
+export async function leadsOfDeals(tx: Exec, leadIds: readonly string[], deals: readonly DealKey[]): Promise<string[]> {
   const parts: SQL[] = [];
   if (leadIds.length) parts.push(sql`select id from leads where id = any(${uuidArr(leadIds)})`);
-  if (dealIds.length) {
-    parts.push(sql`select id from leads where amo_lead_id = any(${bigArr(dealIds)})`);
-    parts.push(sql`select lead_id from analytics_lead_facts where amo_lead_id = any(${bigArr(dealIds)})`);
+  if (deals.length) {
+    parts.push(sql`select id from leads where ${dealKeyIn(deals)}`);
+    parts.push(sql`select f.lead_id from analytics_lead_facts f join leads l on l.id = f.lead_id where ${dealKeyIn(deals, 'l', 'f')}`);
   }
   if (!parts.length) return [];
   const r = await q<{ id: string }>(tx, sql`select distinct x.id::text as id from (${sql.join(parts, sql` union `)}) as x(id)`);
@@ -157,8 +160,8 @@ export function createLeadRollup(deps: LeadRollupDeps): LeadRollup {
     ...(deps.logger ? { logger: deps.logger } : {}),
     handle: async (tx, events) => {
       const leadIds = [...new Set(events.map((e) => e.leadId).filter((id): id is string => id !== null))];
-      const dealIds = [...new Set(events.filter((e) => e.type !== 'lead.captured').map((e) => e.amoLeadId).filter((id): id is number => id !== null))];
-      await recomputeLeads(tx, key, await leadsOfDeals(tx, leadIds, dealIds));
+      const deals = dealKeysOf(events.filter((e) => e.type !== 'lead.captured'));
+      await recomputeLeads(tx, key, await leadsOfDeals(tx, leadIds, deals));
     },
   });
   const rebuild = () => deps.db.transaction((tx) => rebuildLeads(tx, key));

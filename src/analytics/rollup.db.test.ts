@@ -123,7 +123,7 @@ describe('deal rollup', () => {
     for (let i = 0; i < all.length; i++) {
       const o = all[i] as DealObservation;
       await t.db.transaction(async (tx) => {
-        const r = await applyDealObservation(tx, o, { fieldMap: { byKey: {} } });
+        const r = await applyDealObservation(tx, o, { account: 'default', fieldMap: { byKey: {} } });
         // A late observation placed in the past changes the stage history but not the deal: webhooks emits
         // deal.history_changed for it in the same transaction (without it this test fails: checked).
         if (r.historyChanged && !r.changed) {
@@ -152,8 +152,8 @@ describe('deal rollup', () => {
 
   it('a first start builds the facts of deals synced before the consumer existed', async () => {
     await t.db.transaction(async (tx) => {
-      await applyDealObservation(tx, { amoLeadId: 7, kind: 'add', at: T0, stamped: true, source: 'webhook', pipelineId: PIPE, statusId: 10, createdAt: T0 }, { fieldMap: { byKey: {} } });
-      await applyDealObservation(tx, { amoLeadId: 7, kind: 'status', at: T0 + 3600, stamped: true, source: 'webhook', pipelineId: PIPE, statusId: 30 }, { fieldMap: { byKey: {} } });
+      await applyDealObservation(tx, { amoLeadId: 7, kind: 'add', at: T0, stamped: true, source: 'webhook', pipelineId: PIPE, statusId: 10, createdAt: T0 }, { account: 'default', fieldMap: { byKey: {} } });
+      await applyDealObservation(tx, { amoLeadId: 7, kind: 'status', at: T0 + 3600, stamped: true, source: 'webhook', pipelineId: PIPE, statusId: 30 }, { account: 'default', fieldMap: { byKey: {} } });
     });
     // Without their events (deals synced before events were written, or a restored dump): only the tables remain.
     await t.db.execute(sql`delete from domain_events`);

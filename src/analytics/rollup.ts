@@ -6,52 +6,54 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Database } from '../db/index.js';
 import { createConsumer, type Consumer, type ConsumerTx } from '../events/index.js';
+import { dealKeyIn, dealKeysOf, type DealKey } from './deal-keys.js';
 import { DEAL_FACT_EVENTS } from './fact-events.js';
 import { createLeadRollup } from './lead-rollup.js';
 
 export { DEAL_FACT_EVENTS };
+export type { DealKey };
 
 export const ROLLUP_CONSUMER = 'analytics_deals';
 
 type Exec = Pick<Database, 'execute'> | ConsumerTx;
 
-/** Recomputes the facts of the given deals (all deals when `ids` is undefined). */
-export async function recomputeDeals(tx: Exec, ids?: readonly number[]): Promise<void> {
-  if (ids && ids.length === 0) return;
-  const arr = ids ? sql`${`{${ids.join(',')}}`}::bigint[]` : undefined;
-  const only = (col: string): SQL => (arr ? sql`${sql.raw(col)} = any(${arr})` : sql`true`);
-  await tx.execute(sql`delete from analytics_deal_stages where ${only('amo_lead_id')}`);
+/** Recomputes the facts of the given deals (all deals when `deals` is undefined). */
+export async function recomputeDeals(tx: Exec, deals?: readonly DealKey[]): Promise<void> {
+  if (deals && deals.length === 0) return;
+  const only = (alias = ''): SQL => (deals ? dealKeyIn(deals, alias) : sql`true`);
+  await tx.execute(sql`delete from analytics_deal_stages where ${only()}`);
   // Per-pipeline counts move by what leaves and what comes back (a full rebuild starts them from zero).
-  if (!ids) await tx.execute(sql`delete from analytics_pipelines`);
+  if (!deals) await tx.execute(sql`delete from analytics_pipelines`);
   else {
     await tx.execute(sql`
-      with gone as (delete from analytics_deals where ${only('amo_lead_id')} returning pipeline_id)
+      with gone as (delete from analytics_deals where ${only()} returning account, pipeline_id)
       update analytics_pipelines p set deals = p.deals - g.n
-      from (select pipeline_id, count(*)::int as n from gone where pipeline_id is not null group by 1) g where p.pipeline_id = g.pipeline_id`);
+      from (select account, pipeline_id, count(*)::int as n from gone where pipeline_id is not null group by 1, 2) g
+      where p.account = g.account and p.pipeline_id = g.pipeline_id`);
   }
-  if (!ids) await tx.execute(sql`delete from analytics_deals`);
+  if (!deals) await tx.execute(sql`delete from analytics_deals`);
   await tx.execute(sql`
-    insert into analytics_deals (amo_lead_id, pipeline_id, status_id, is_won, is_lost, cohort_at, responsible_user_id, price, visited, first_change_secs)
-    select d.amo_lead_id, d.pipeline_id, d.status_id, d.is_won, d.is_lost, coalesce(d.amo_created_at, d.created_at), d.responsible_user_id, d.price,
+    insert into analytics_deals (account, amo_lead_id, pipeline_id, status_id, is_won, is_lost, cohort_at, responsible_user_id, price, visited, first_change_secs)
+    select d.account, d.amo_lead_id, d.pipeline_id, d.status_id, d.is_won, d.is_lost, coalesce(d.amo_created_at, d.created_at), d.responsible_user_id, d.price,
       coalesce((select array_agg(distinct st.status_id order by st.status_id) from amo_deal_stages st
-        where st.amo_lead_id = d.amo_lead_id and st.pipeline_id = d.pipeline_id), '{}'::bigint[]),
+        where st.account = d.account and st.amo_lead_id = d.amo_lead_id and st.pipeline_id = d.pipeline_id), '{}'::bigint[]),
       (select extract(epoch from st.entered_at - coalesce(d.amo_created_at, d.created_at))::float8 from amo_deal_stages st
-        where st.amo_lead_id = d.amo_lead_id order by st.entered_at, st.id offset 1 limit 1)
-    from amo_deals d where not d.is_deleted and ${only('d.amo_lead_id')}`);
+        where st.account = d.account and st.amo_lead_id = d.amo_lead_id order by st.entered_at, st.id offset 1 limit 1)
+    from amo_deals d where not d.is_deleted and ${only('d')}`);
   await tx.execute(sql`
-    insert into analytics_pipelines (pipeline_id, deals)
-    select pipeline_id, count(*)::int from analytics_deals where pipeline_id is not null and ${only('amo_lead_id')} group by 1
-    on conflict (pipeline_id) do update set deals = analytics_pipelines.deals + excluded.deals`);
+    insert into analytics_pipelines (account, pipeline_id, deals)
+    select account, pipeline_id, count(*)::int from analytics_deals where pipeline_id is not null and ${only()} group by 1, 2
+    on conflict (account, pipeline_id) do update set deals = analytics_pipelines.deals + excluded.deals`);
   await tx.execute(sql`delete from analytics_pipelines where deals <= 0`);
   await tx.execute(sql`
-    insert into analytics_deal_stages (amo_lead_id, pipeline_id, status_id, cohort_at, closed_secs, open_count, open_sum)
-    select st.amo_lead_id, st.pipeline_id, st.status_id, coalesce(d.amo_created_at, d.created_at),
+    insert into analytics_deal_stages (account, amo_lead_id, pipeline_id, status_id, cohort_at, closed_secs, open_count, open_sum)
+    select st.account, st.amo_lead_id, st.pipeline_id, st.status_id, coalesce(d.amo_created_at, d.created_at),
       coalesce(sum(extract(epoch from st.left_at - st.entered_at)) filter (where st.left_at is not null), 0)::float8,
       count(*) filter (where st.left_at is null)::int,
       coalesce(sum(extract(epoch from st.entered_at)) filter (where st.left_at is null), 0)::float8
-    from amo_deals d join amo_deal_stages st on st.amo_lead_id = d.amo_lead_id and st.pipeline_id = d.pipeline_id
-    where not d.is_deleted and ${only('d.amo_lead_id')}
-    group by st.amo_lead_id, st.pipeline_id, st.status_id, coalesce(d.amo_created_at, d.created_at)`);
+    from amo_deals d join amo_deal_stages st on st.account = d.account and st.amo_lead_id = d.amo_lead_id and st.pipeline_id = d.pipeline_id
+    where not d.is_deleted and ${only('d')}
+    group by st.account, st.amo_lead_id, st.pipeline_id, st.status_id, coalesce(d.amo_created_at, d.created_at)`);
 }
 
 export interface DealRollup {
@@ -85,8 +87,7 @@ export function createDealRollup(deps: DealRollupDeps): DealRollup {
     ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
     handle: async (tx, events) => {
-      const ids = [...new Set(events.map((e) => e.amoLeadId).filter((id): id is number => id !== null))];
-      await recomputeDeals(tx, ids);
+      await recomputeDeals(tx, dealKeysOf(events));
     },
   });
   const rebuild = () => deps.db.transaction((tx) => recomputeDeals(tx));

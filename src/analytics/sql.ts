@@ -165,7 +165,7 @@ export async function listLeads(db: Database, f: LeadFilter): Promise<LeadListRo
         ${touchValue('last', 'utm_source')} as "utmSource", ${touchValue('last', 'utm_medium')} as "utmMedium",
         ${touchValue('last', 'utm_campaign')} as "utmCampaign", l.amo_lead_id::float8 as "amoLeadId",
         coalesce(d.responsible_user_id, l.responsible_user_id)::float8 as "manager", l.attempts
-      from leads l left join amo_deals d on d.amo_lead_id = l.amo_lead_id
+      from leads l left join amo_deals d on d.account = l.account and d.amo_lead_id = l.amo_lead_id
       where ${sql.join(where, sql` and `)}
       order by l.created_at desc, l.id desc limit ${f.limit} offset ${f.offset}`,
     { bitmapOnly: !!q },
@@ -209,15 +209,17 @@ export interface LeadDetail {
 }
 
 export async function leadDetail(db: Database, id: string, nowMs: number, commissionKey: string): Promise<LeadDetail | undefined> {
-  const [lead] = await rows(
+  const [found] = await rows(
     db,
     sql`select l.id, ${ms(sql`l.created_at`)} as "createdAt", l.form_key as "formKey", l.status, l.name, l.phone, l.email,
         l.message, l.extra, l.attribution, l.consent, l.attempts, l.last_error as "lastError", l.amo_lead_id::float8 as "amoLeadId",
         l.amo_contact_id::float8 as "amoContactId", ${ms(sql`l.delivered_at`)} as "deliveredAt",
-        l.responsible_user_id::float8 as "responsibleUserId"
+        l.responsible_user_id::float8 as "responsibleUserId", l.account
       from leads l where l.id = ${id}::uuid`,
   );
-  if (!lead) return undefined;
+  if (!found) return undefined;
+  // The deal and the connection are the lead's account's (amoCRM ids are unique only within an account).
+  const { account, ...lead } = found as Row & { account: string };
   const events = await rows<LeadDetail['events'][number]>(
     db,
     sql`select ${ms(sql`at`)} as at, type, detail from lead_events where lead_id = ${id}::uuid order by at, id`,
@@ -230,7 +232,7 @@ export async function leadDetail(db: Database, id: string, nowMs: number, commis
             d.responsible_user_id::float8 as "responsibleUserId", d.price::float8 as price, ${dealNumber(commissionKey)}::float8 as commission,
             d.fields, d.is_won as "isWon", d.is_lost as "isLost", d.is_deleted as "isDeleted", ${ms(sql`d.closed_at`)} as "closedAt",
             ${ms(sql`d.amo_created_at`)} as "amoCreatedAt"
-          from amo_deals d where d.amo_lead_id = ${amoLeadId}`,
+          from amo_deals d where d.account = ${account} and d.amo_lead_id = ${amoLeadId}`,
       )
     : [];
   const stages = amoLeadId
@@ -238,10 +240,10 @@ export async function leadDetail(db: Database, id: string, nowMs: number, commis
         db,
         sql`select pipeline_id::float8 as "pipelineId", status_id::float8 as "statusId", ${ms(sql`entered_at`)} as "enteredAt",
             ${ms(sql`left_at`)} as "leftAt", extract(epoch from coalesce(left_at, ${ts(nowMs)}) - entered_at)::float8 as seconds, source
-          from amo_deal_stages where amo_lead_id = ${amoLeadId} order by entered_at, id`,
+          from amo_deal_stages where account = ${account} and amo_lead_id = ${amoLeadId} order by entered_at, id`,
       )
     : [];
-  const [conn] = await rows<{ host: string }>(db, sql`select host from amo_connections where id = 'default'`);
+  const [conn] = await rows<{ host: string }>(db, sql`select host from amo_connections where id = ${account}`);
   return { lead, events, deal: deal ?? null, stages, amoHost: conn?.host ?? null };
 }
 
@@ -314,19 +316,19 @@ export async function funnelRaw(db: Database, pipelineId: number, order: number[
   const arr = sql`${`{${order.join(',')}}`}::bigint[]`;
   const n = order.length;
   const base = sql`d as (
-      select amo_lead_id, status_id, is_won, is_lost from amo_deals
+      select account, amo_lead_id, status_id, is_won, is_lost from amo_deals
       where pipeline_id = ${pipelineId} and not is_deleted
         and coalesce(amo_created_at, created_at) >= ${startOf(range.from, range.tz)}
         and coalesce(amo_created_at, created_at) < ${endOf(range.to, range.tz)}),
     s as (
-      select st.amo_lead_id, st.status_id, sum(extract(epoch from coalesce(st.left_at, ${ts(nowMs)}) - st.entered_at))::float8 as secs
-      from amo_deal_stages st join d on d.amo_lead_id = st.amo_lead_id
-      where st.pipeline_id = ${pipelineId} group by 1, 2),
+      select st.account, st.amo_lead_id, st.status_id, sum(extract(epoch from coalesce(st.left_at, ${ts(nowMs)}) - st.entered_at))::float8 as secs
+      from amo_deal_stages st join d on d.account = st.account and d.amo_lead_id = st.amo_lead_id
+      where st.pipeline_id = ${pipelineId} group by 1, 2, 3),
     pos as (
-      select d.amo_lead_id, greatest(
+      select d.account, d.amo_lead_id, greatest(
           case when d.is_won then ${n + 1}::int else coalesce(array_position(${arr}, d.status_id), 0) end,
           coalesce(max(case when s.status_id = ${WON} then ${n + 1}::int else array_position(${arr}, s.status_id) end), 0)) as p
-      from d left join s on s.amo_lead_id = d.amo_lead_id group by d.amo_lead_id, d.is_won, d.status_id)`;
+      from d left join s on s.account = d.account and s.amo_lead_id = d.amo_lead_id group by d.account, d.amo_lead_id, d.is_won, d.status_id)`;
   const stages = await rows<FunnelStageRow & { ord: number }>(
     db,
     sql`with ${base}
@@ -408,7 +410,7 @@ export async function sourcesRaw(db: Database, touch: Touch, level: SourceLevel,
   return rows<SourceRow>(
     db,
     sql`with l as (
-        select ${touchValue(touch, 'utm_source')} as source, ${medium} as medium, ${campaign} as campaign, l.amo_lead_id
+        select ${touchValue(touch, 'utm_source')} as source, ${medium} as medium, ${campaign} as campaign, l.account, l.amo_lead_id
         from leads l
         where l.created_at >= ${startOf(range.from, range.tz)} and l.created_at < ${endOf(range.to, range.tz)} and l.status <> 'spam')
       select l.source, l.medium, l.campaign, count(*)::int as leads, count(d.amo_lead_id)::int as deals,
@@ -418,7 +420,7 @@ export async function sourcesRaw(db: Database, touch: Touch, level: SourceLevel,
       -- The deal by its key for the leads that have one (a hash of all deals costs more for a month of leads).
       from l left join lateral (
         select d.amo_lead_id, d.is_won, d.price, ${dealNumber(commissionKey)} as commission from amo_deals d
-        where l.amo_lead_id is not null and d.amo_lead_id = l.amo_lead_id and not d.is_deleted limit 1) d on true
+        where l.amo_lead_id is not null and d.account = l.account and d.amo_lead_id = l.amo_lead_id and not d.is_deleted limit 1) d on true
       group by 1, 2, 3 order by leads desc, revenue desc, 1, 2, 3`,
   );
 }
@@ -451,18 +453,18 @@ export async function managersRaw(db: Database, range: Range): Promise<ManagerRo
   return rows<ManagerRow>(
     db,
     sql`with d as (
-        select amo_lead_id, responsible_user_id, is_won, is_lost, price, coalesce(amo_created_at, created_at) as assigned_at from amo_deals
+        select account, amo_lead_id, responsible_user_id, is_won, is_lost, price, coalesce(amo_created_at, created_at) as assigned_at from amo_deals
         where not is_deleted and coalesce(amo_created_at, created_at) >= ${startOf(range.from, range.tz)}
           and coalesce(amo_created_at, created_at) < ${endOf(range.to, range.tz)}),
       st as (
-        select st.amo_lead_id, st.entered_at, row_number() over (partition by st.amo_lead_id order by st.entered_at, st.id) as rn
-        from amo_deal_stages st join d on d.amo_lead_id = st.amo_lead_id),
-      fc as (select d.amo_lead_id, extract(epoch from st.entered_at - d.assigned_at)::float8 as secs
-        from d join st on st.amo_lead_id = d.amo_lead_id and st.rn = 2)
+        select st.account, st.amo_lead_id, st.entered_at, row_number() over (partition by st.account, st.amo_lead_id order by st.entered_at, st.id) as rn
+        from amo_deal_stages st join d on d.account = st.account and d.amo_lead_id = st.amo_lead_id),
+      fc as (select d.account, d.amo_lead_id, extract(epoch from st.entered_at - d.assigned_at)::float8 as secs
+        from d join st on st.account = d.account and st.amo_lead_id = d.amo_lead_id and st.rn = 2)
       select d.responsible_user_id::float8 as manager, count(*)::int as assigned, count(*) filter (where d.is_won)::int as won,
         count(*) filter (where d.is_lost)::int as lost, coalesce(sum(d.price) filter (where d.is_won), 0)::float8 as revenue,
         (percentile_cont(0.5) within group (order by fc.secs))::float8 as "medianFirstChangeSeconds"
-      from d left join fc on fc.amo_lead_id = d.amo_lead_id
+      from d left join fc on fc.account = d.account and fc.amo_lead_id = d.amo_lead_id
       group by d.responsible_user_id order by assigned desc, manager`,
   );
 }

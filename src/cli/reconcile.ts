@@ -32,6 +32,7 @@ export async function reconcileCommand(config: Config, o: { since?: number }, io
         // The server's own composition (webhooks/sync.ts), so the stored webhooks are applied first here too.
         const sync = createWebhookSync({
           db: db.db,
+          account: 'default',
           source: { webhookSecret: await getWebhookSecret(db.db, config), account: () => amo.conn.account(), amo: amo.conn.amo },
           webhookUrl: await getWebhookUrl(db.db, config),
           fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),

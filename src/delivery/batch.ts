@@ -15,6 +15,8 @@ import { clearNeedsLookup, indexContacts, recordDelivered, recordFailures, relea
 
 export interface BatchContext {
   db: Database;
+  /** The amoCRM account the batch is delivered to (its contact index). */
+  account: string;
   amo: AmoClient;
   config: Pick<Config, 'forms' | 'routing' | 'delivery'> & Partial<Pick<Config, 'notes' | 'account'>>;
   resolved: ResolvedMap | undefined;
@@ -140,7 +142,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
           fail(lead, { kind: 'transient', reason: 'lookup_incomplete', unknownOutcome: true, message: `no deal found in ${r.calls} pages; looking again later` }, true, { during: 'lookup' });
         }
       }
-      await indexContacts(ctx.db, recovered, now());
+      await indexContacts(ctx.db, ctx.account, recovered, now());
       // Not there: the next attempts (e.g. a deferred lead) send without looking up again.
       await clearNeedsLookup(ctx.db, absent);
     } catch (e) {
@@ -159,7 +161,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
   if (queue.length > 0 && out.holdUntil === undefined) {
     try {
       plan = await planContacts(
-        { db: ctx.db, amo: ctx.amo, mode: ctx.mode, sync: ctx.contactSync, opts: ctx.requestOpts, now: now(), staleBefore: new Date(ctx.now() - ctx.contactReserveMs) },
+        { db: ctx.db, account: ctx.account, amo: ctx.amo, mode: ctx.mode, sync: ctx.contactSync, opts: ctx.requestOpts, now: now(), staleBefore: new Date(ctx.now() - ctx.contactReserveMs) },
         queue,
       );
       if (plan.deferred.size > 0) {
@@ -312,7 +314,7 @@ export async function deliverBatch(ctx: BatchContext, claimed: ClaimedLead[]): P
   const unused = [...(plan?.reserved ?? new Map<string, string[]>())]
     .filter(([leader]) => !gotContact.has(leader) && !unknownOutcome.has(leader))
     .flatMap(([, keys]) => keys);
-  await releaseContactKeys(ctx.db, unused);
+  await releaseContactKeys(ctx.db, ctx.account, unused);
   await recordFailures(ctx.db, ctx.workerId, failures, at);
   const mine = new Set(recorded);
   for (const d of delivered) {

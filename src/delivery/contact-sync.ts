@@ -94,7 +94,7 @@ export function createContactSync(deps: ContactSyncDeps): ContactSync {
       const res = await deps.amo.contacts.list({ filter: { updated_at: { from } }, order: { updated_at: 'asc' }, limit: PAGE, page }, opts);
       calls++;
       const rows = res.items.flatMap((c) => contactKeysOf(c, deps.normalisePhone).map((key) => ({ key, amoContactId: c.id, source: 'import' })));
-      await indexContacts(deps.db, rows, new Date(deps.now()));
+      await indexContacts(deps.db, deps.account, rows, new Date(deps.now()));
       seen += res.items.length;
       for (const c of res.items) newest = Math.max(newest ?? 0, c.updated_at);
       if (res.items.length < PAGE) return { newest, seen };

@@ -57,6 +57,8 @@ async function searchAmo(amo: AmoClient, lead: LeadRow, opts: RequestOptions): P
 
 export interface PlanDeps {
   db: Tx;
+  /** The amoCRM account whose contact index is used. */
+  account: string;
   amo: AmoClient;
   mode: ContactLookup;
   opts: RequestOptions;
@@ -67,8 +69,8 @@ export interface PlanDeps {
 }
 
 /** Sorts leads by the index: known contact, deferred (someone else is creating it), or unknown (returned). */
-async function classify(deps: Pick<PlanDeps, 'db' | 'staleBefore'>, leads: LeadRow[], known: Map<string, number>, deferred: Set<string>): Promise<LeadRow[]> {
-  const index = await findContacts(deps.db, leads.flatMap(contactKeys), deps.staleBefore);
+async function classify(deps: Pick<PlanDeps, 'db' | 'account' | 'staleBefore'>, leads: LeadRow[], known: Map<string, number>, deferred: Set<string>): Promise<LeadRow[]> {
+  const index = await findContacts(deps.db, deps.account, leads.flatMap(contactKeys), deps.staleBefore);
   const unknown: LeadRow[] = [];
   for (const lead of leads) {
     // A reservation this lead kept after an unknown outcome is its own: it may create the contact (the marker
@@ -135,7 +137,7 @@ export async function planContacts(
         for (const k of keys) found.push({ key: k, amoContactId: id, source: 'search' });
       }
     }
-    await upsertContacts(deps.db, found);
+    await upsertContacts(deps.db, deps.account, found);
   }
   // Leads still unknown that share a phone/email: the first creates the contact, the others wait for its id.
   const waitsFor = new Map<string, string>();
@@ -151,7 +153,7 @@ export async function planContacts(
   const reserved = new Map<string, string[]>();
   const groupKeys = new Map<string, Set<string>>();
   for (const [k, leader] of owner) groupKeys.set(leader, (groupKeys.get(leader) ?? new Set()).add(k));
-  const got = await reserveContactKeys(deps.db, [...owner].map(([key, leadId]) => ({ key, leadId })), deps.now, deps.staleBefore);
+  const got = await reserveContactKeys(deps.db, deps.account, [...owner].map(([key, leadId]) => ({ key, leadId })), deps.now, deps.staleBefore);
   const giveBack: string[] = [];
   for (const [leader, keySet] of groupKeys) {
     const keys = [...keySet];
@@ -163,7 +165,7 @@ export async function planContacts(
     deferred.add(leader);
     for (const [follower, l] of waitsFor) if (l === leader) deferred.add(follower);
   }
-  await releaseContactKeys(deps.db, giveBack);
+  await releaseContactKeys(deps.db, deps.account, giveBack);
   for (const id of deferred) waitsFor.delete(id);
   return { known, waitsFor, searches, deferred, reserved, searchFailed };
 }

@@ -111,7 +111,7 @@ describe('contact searches (search mode while the index is not complete)', () =>
     const rows = await h.tdb.db.select().from(leads).where(inArray(leads.id, ids));
     const batch = ids.map((id) => rows.find((r) => r.id === id)!);
     // No retry inside the search: the lead is retried instead.
-    const deps = { db: h.tdb.db, amo: h.amo, mode: 'search' as const, opts: { maxRetries: 0 }, now: new Date(), staleBefore: new Date(Date.now() - 60_000) };
+    const deps = { db: h.tdb.db, account: 'default', amo: h.amo, mode: 'search' as const, opts: { maxRetries: 0 }, now: new Date(), staleBefore: new Date(Date.now() - 60_000) };
     const searchCalls = () => h.emuState().calls.filter((c) => c.path === '/api/v4/contacts' && c.method === 'GET').length;
     const before = searchCalls();
     // Search 1 answers, search 2 meets a 503, search 3 is not spent.
@@ -153,7 +153,7 @@ describe('while the contact index is not complete yet (the import still runs)', 
     const [row] = await h.tdb.db.select().from(leads).where(inArray(leads.id, [id]));
     const sync = createContactSync({ db: h.tdb.db, amo: h.amo, account: 'default', normalisePhone: (p) => normalisePhone(p, 'RU'), now: Date.now });
     expect(await sync.isComplete()).toBe(false);
-    const plan = await planContacts({ db: h.tdb.db, amo: h.amo, mode: 'search', sync, opts: {}, now: new Date(), staleBefore: new Date(Date.now() - 60_000) }, [row!]);
+    const plan = await planContacts({ db: h.tdb.db, account: 'default', amo: h.amo, mode: 'search', sync, opts: {}, now: new Date(), staleBefore: new Date(Date.now() - 60_000) }, [row!]);
     expect(plan.known.get(id)).toBe(made!.id);
     // Search alone would have missed it (it lags): a query now still finds nothing.
     expect((await h.amo.contacts.list({ query: '9158881122' })).items).toHaveLength(0);

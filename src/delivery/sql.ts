@@ -136,9 +136,9 @@ export async function recordDelivered(db: Database, workerId: string, rows: Deli
         delivered_at = ${now}, claimed_at = null, claimed_by = null, last_error = null, updated_at = ${now}
       from v
       where l.id = v.id and l.status = 'delivering' and l.claimed_by = ${workerId}
-      returning l.id
+      returning l.id, l.account
     ), mine as (
-      select v.* from v join u on u.id = v.id
+      select v.*, u.account from v join u on u.id = v.id
     ), ev as (
       insert into lead_events (lead_id, type, detail, at) select id, 'delivered', event, ${now} from mine
     ), notes as (
@@ -146,11 +146,11 @@ export async function recordDelivered(db: Database, workerId: string, rows: Deli
       select id, amo_lead_id, note, ${now}, ${now} from mine where note is not null
       on conflict do nothing
     ), idx as (
-      insert into amo_contact_index (key, amo_contact_id, source, updated_at)
-      select distinct on (k.key) k.key, mine.amo_contact_id, mine.source, ${now}
+      insert into amo_contact_index (account, key, amo_contact_id, source, updated_at)
+      select distinct on (mine.account, k.key) mine.account, k.key, mine.amo_contact_id, mine.source, ${now}
       from mine, unnest(mine.keys) as k(key)
-      order by k.key
-      on conflict (key) do update set amo_contact_id = excluded.amo_contact_id, source = excluded.source, updated_at = excluded.updated_at
+      order by mine.account, k.key
+      on conflict (account, key) do update set amo_contact_id = excluded.amo_contact_id, source = excluded.source, updated_at = excluded.updated_at
         where amo_contact_index.amo_contact_id = ${CONTACT_PENDING}
     ), flags as (
       delete from lead_delivery_flags where lead_id in (select id from mine)
@@ -223,13 +223,17 @@ export interface IndexEntry {
 }
 
 /**
- * Index lookup. A pending reservation younger than `staleBefore` maps to CONTACT_PENDING (its `source` names the
- * lead creating the contact); an older one (its worker died) is ignored.
+ * Index lookup in `account`'s index (the contact functions below all work on one account's keys). A pending
+ * reservation younger than `staleBefore` maps to CONTACT_PENDING (its `source` names the lead creating the contact);
+ * an older one (its worker died) is ignored.
  */
-export async function findContacts(tx: Tx, keys: string[], staleBefore: Date): Promise<Map<string, IndexEntry>> {
+export async function findContacts(tx: Tx, account: string, keys: string[], staleBefore: Date): Promise<Map<string, IndexEntry>> {
   const out = new Map<string, IndexEntry>();
   if (keys.length === 0) return out;
-  const rows = await tx.select().from(amoContactIndex).where(inArray(amoContactIndex.key, [...new Set(keys)]));
+  const rows = await tx
+    .select()
+    .from(amoContactIndex)
+    .where(and(eq(amoContactIndex.account, account), inArray(amoContactIndex.key, [...new Set(keys)])));
   for (const r of rows) {
     if (r.amoContactId === CONTACT_PENDING && r.updatedAt < staleBefore) continue;
     out.set(r.key, { amoContactId: r.amoContactId, source: r.source });
@@ -241,13 +245,13 @@ export async function findContacts(tx: Tx, keys: string[], staleBefore: Date): P
  * Reserves index keys for contacts about to be created (key → the lead creating it): inserts CONTACT_PENDING rows
  * or takes over stale ones, in one statement. Returns the keys this caller now holds.
  */
-export async function reserveContactKeys(tx: Tx, wanted: { key: string; leadId: string }[], now: Date, staleBefore: Date): Promise<Set<string>> {
+export async function reserveContactKeys(tx: Tx, account: string, wanted: { key: string; leadId: string }[], now: Date, staleBefore: Date): Promise<Set<string>> {
   if (wanted.length === 0) return new Set();
-  const values = sql.join(wanted.map((w) => sql`(${w.key}, ${CONTACT_PENDING}::bigint, ${pendingSource(w.leadId)}, ${now}::timestamptz)`), sql`, `);
+  const values = sql.join(wanted.map((w) => sql`(${account}, ${w.key}, ${CONTACT_PENDING}::bigint, ${pendingSource(w.leadId)}, ${now}::timestamptz)`), sql`, `);
   // A stale reservation is taken over; the lead's own (kept after an unknown outcome) is renewed.
   const res = await tx.execute(sql`
-    insert into amo_contact_index (key, amo_contact_id, source, updated_at) values ${values}
-    on conflict (key) do update set source = excluded.source, updated_at = excluded.updated_at
+    insert into amo_contact_index (account, key, amo_contact_id, source, updated_at) values ${values}
+    on conflict (account, key) do update set source = excluded.source, updated_at = excluded.updated_at
       where amo_contact_index.amo_contact_id = ${CONTACT_PENDING}
         and (amo_contact_index.updated_at < ${staleBefore} or amo_contact_index.source = excluded.source)
     returning key`);
@@ -255,32 +259,34 @@ export async function reserveContactKeys(tx: Tx, wanted: { key: string; leadId: 
 }
 
 /** Drops reservations that did not turn into a contact (the leader failed or was deferred). */
-export async function releaseContactKeys(tx: Tx, keys: string[]): Promise<void> {
+export async function releaseContactKeys(tx: Tx, account: string, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
-  await tx.delete(amoContactIndex).where(and(inArray(amoContactIndex.key, keys), eq(amoContactIndex.amoContactId, CONTACT_PENDING)));
+  await tx
+    .delete(amoContactIndex)
+    .where(and(eq(amoContactIndex.account, account), inArray(amoContactIndex.key, keys), eq(amoContactIndex.amoContactId, CONTACT_PENDING)));
 }
 
 /**
  * Index contacts known to exist in amoCRM (recovered by the marker lookup, imported, from a webhook): a pending
  * reservation is replaced (the contact it waited for exists), an existing mapping is kept (first writer wins).
  */
-export async function indexContacts(tx: Tx, rows: { key: string; amoContactId: number; source: string }[], now: Date): Promise<void> {
+export async function indexContacts(tx: Tx, account: string, rows: { key: string; amoContactId: number; source: string }[], now: Date): Promise<void> {
   const unique = [...new Map(rows.map((r) => [r.key, r])).values()];
   if (unique.length === 0) return;
   await tx
     .insert(amoContactIndex)
-    .values(unique.map((r) => ({ ...r, updatedAt: now })))
+    .values(unique.map((r) => ({ ...r, account, updatedAt: now })))
     .onConflictDoUpdate({
-      target: amoContactIndex.key,
+      target: [amoContactIndex.account, amoContactIndex.key],
       set: { amoContactId: sql`excluded.amo_contact_id`, source: sql`excluded.source`, updatedAt: now },
       setWhere: eq(amoContactIndex.amoContactId, CONTACT_PENDING),
     });
 }
 
 /** Forget contacts deleted in amoCRM. */
-export async function unindexContacts(tx: Tx, amoContactIds: number[]): Promise<void> {
+export async function unindexContacts(tx: Tx, account: string, amoContactIds: number[]): Promise<void> {
   if (amoContactIds.length === 0) return;
-  await tx.delete(amoContactIndex).where(inArray(amoContactIndex.amoContactId, amoContactIds));
+  await tx.delete(amoContactIndex).where(and(eq(amoContactIndex.account, account), inArray(amoContactIndex.amoContactId, amoContactIds)));
 }
 
 /** The marker lookup proved these leads have no deal yet: the next attempt sends without looking up again. */
@@ -289,11 +295,14 @@ export async function clearNeedsLookup(tx: Tx, ids: string[]): Promise<void> {
   await tx.delete(leadDeliveryFlags).where(inArray(leadDeliveryFlags.leadId, ids));
 }
 
-export async function upsertContacts(tx: Tx, rows: { key: string; amoContactId: number; source: string; updatedAt?: Date }[]): Promise<void> {
+export async function upsertContacts(tx: Tx, account: string, rows: { key: string; amoContactId: number; source: string; updatedAt?: Date }[]): Promise<void> {
   const unique = [...new Map(rows.map((r) => [r.key, r])).values()];
   if (unique.length === 0) return;
   // First writer wins: an existing mapping is kept (two processes may race on the same phone).
-  await tx.insert(amoContactIndex).values(unique).onConflictDoNothing();
+  await tx
+    .insert(amoContactIndex)
+    .values(unique.map((r) => ({ ...r, account })))
+    .onConflictDoNothing();
 }
 
 

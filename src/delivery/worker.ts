@@ -134,9 +134,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   const batchSize = Math.min(50, deps.config.delivery.batchSize);
   const reimportMs = o.contactReimportMs ?? 24 * 3600_000;
   const country = deps.phoneCountry ?? 'RU';
+  const account = deps.account ?? 'default';
   const contactSync: ContactSync | undefined =
     lookup === 'search'
-      ? createContactSync({ db: deps.db, amo: deps.amo, account: deps.account ?? 'default', normalisePhone: (p) => normalisePhone(p, country), now, log })
+      ? createContactSync({ db: deps.db, amo: deps.amo, account, normalisePhone: (p) => normalisePhone(p, country), now, log })
       : undefined;
   let lastImport = 0;
   let importing = false;
@@ -149,21 +150,25 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     ...(log ? { logger: log } : {}),
     handle: async (tx, events) => {
       const at = new Date(now());
-      const gone = events.filter((e) => e.type === 'contact.deleted').map((e) => e.payload.amo_contact_id);
-      const rows = events.flatMap((e) => {
-        if (e.type !== 'contact.changed' || e.payload.kind !== 'contact') return [];
-        const p = e.payload as { amo_contact_id: number; phones?: string[]; emails?: string[] };
-        const keys = [
-          ...(p.phones ?? []).flatMap((x) => {
-            const e164 = normalisePhone(x, country);
-            return e164 ? [`phone:${e164}`] : [];
-          }),
-          ...(p.emails ?? []).filter((x) => x.includes('@')).map((x) => `email:${x.trim().toLowerCase()}`),
-        ];
-        return keys.map((key) => ({ key, amoContactId: p.amo_contact_id, source: 'webhook' }));
-      });
-      await unindexContacts(tx, gone);
-      await indexContacts(tx, rows, at);
+      // Each event updates the index of its own account (one account per install today).
+      for (const acc of new Set(events.map((e) => e.account))) {
+        const mine = events.filter((e) => e.account === acc);
+        const gone = mine.filter((e) => e.type === 'contact.deleted').map((e) => e.payload.amo_contact_id);
+        const rows = mine.flatMap((e) => {
+          if (e.type !== 'contact.changed' || e.payload.kind !== 'contact') return [];
+          const p = e.payload as { amo_contact_id: number; phones?: string[]; emails?: string[] };
+          const keys = [
+            ...(p.phones ?? []).flatMap((x) => {
+              const e164 = normalisePhone(x, country);
+              return e164 ? [`phone:${e164}`] : [];
+            }),
+            ...(p.emails ?? []).filter((x) => x.includes('@')).map((x) => `email:${x.trim().toLowerCase()}`),
+          ];
+          return keys.map((key) => ({ key, amoContactId: p.amo_contact_id, source: 'webhook' }));
+        });
+        await unindexContacts(tx, acc, gone);
+        await indexContacts(tx, acc, rows, at);
+      }
     },
   });
 
@@ -277,6 +282,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       const outcome = await deliverBatch(
         {
           db: deps.db,
+          account,
           amo: deps.amo,
           config: deps.config,
           resolved: await resolvedMap(),

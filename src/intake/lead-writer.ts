@@ -50,7 +50,7 @@ function leadRow(b: BatchLead, createdMs: number): LeadRow {
   const at = new Date(createdMs);
   const r = b.row;
   return {
-    id: r.id, formKey: r.formKey, source: r.source ?? 'api', sourceKey: r.sourceKey ?? null, status: r.status ?? 'pending', idempotencyKey: r.idempotencyKey ?? null,
+    id: r.id, account: r.account ?? 'default', formKey: r.formKey, source: r.source ?? 'api', sourceKey: r.sourceKey ?? null, status: r.status ?? 'pending', idempotencyKey: r.idempotencyKey ?? null,
     name: r.name ?? null, phone: r.phone ?? null, email: r.email ?? null, message: r.message ?? null,
     extra: r.extra ?? {}, raw: r.raw ?? {}, attribution: r.attribution ?? {}, consent: r.consent ?? null,
     ip: r.ip ?? null, userAgent: r.userAgent ?? null, createdAt: at, updatedAt: at, attempts: 0, nextAttemptAt: at,

@@ -41,12 +41,12 @@ export type BatchInserted = Map<string, number>;
 // The batch statement around its one parameter (jsonb array of leads): named → prepared once per connection.
 const BATCH_HEAD = 'with input as (select * from jsonb_to_recordset(';
 const BATCH_TAIL = `::jsonb) as x(
-    ord int, id uuid, form_key text, source text, source_key text, status text, idempotency_key text, name text, phone text, email text,
+    ord int, id uuid, account text, form_key text, source text, source_key text, status text, idempotency_key text, name text, phone text, email text,
     message text, extra jsonb, raw jsonb, attribution jsonb, consent jsonb, ip text, user_agent text,
     event_type text, event_detail jsonb, consent_version text)
   ), ins as (
-    insert into leads (id, form_key, source, source_key, status, idempotency_key, name, phone, email, message, extra, raw, attribution, consent, ip, user_agent)
-    select id, form_key, coalesce(source, 'api'), source_key, status, idempotency_key, name, phone, email, message, extra, raw, attribution, consent, ip, user_agent
+    insert into leads (id, account, form_key, source, source_key, status, idempotency_key, name, phone, email, message, extra, raw, attribution, consent, ip, user_agent)
+    select id, coalesce(account, 'default'), form_key, coalesce(source, 'api'), source_key, status, idempotency_key, name, phone, email, message, extra, raw, attribution, consent, ip, user_agent
     from input order by form_key, idempotency_key, ord
     on conflict (form_key, idempotency_key) do nothing
     returning id, created_at
@@ -62,8 +62,8 @@ const BATCH_TAIL = `::jsonb) as x(
     from ins join input on input.id = ins.id where (input.consent ->> 'given') = 'true' order by input.ord
   ), captured as (
     -- lead.captured (src/events) in the same statement: the event exists iff the lead committed.
-    insert into domain_events (type, lead_id, payload, occurred_at)
-    select 'lead.captured', ins.id, jsonb_build_object('form', input.form_key), ins.created_at
+    insert into domain_events (account, type, lead_id, payload, occurred_at)
+    select coalesce(input.account, 'default'), 'lead.captured', ins.id, jsonb_build_object('form', input.form_key), ins.created_at
     from ins join input on input.id = ins.id order by input.ord
   )
   select id::text as id, (extract(epoch from created_at) * 1000)::float8 as created_ms from ins`;
@@ -79,7 +79,7 @@ type BatchRows = { id: string; created_ms: number | string }[];
  */
 export async function insertLeadBatch(tx: Tx, batch: BatchLead[]): Promise<BatchInserted> {
   const input = batch.map(({ row: r, eventType, eventDetail, consentVersion }, ord) => ({
-    ord, id: r.id, form_key: r.formKey, source: r.source, source_key: r.sourceKey ?? undefined, status: r.status, idempotency_key: r.idempotencyKey ?? undefined,
+    ord, id: r.id, account: r.account, form_key: r.formKey, source: r.source, source_key: r.sourceKey ?? undefined, status: r.status, idempotency_key: r.idempotencyKey ?? undefined,
     name: r.name ?? undefined, phone: r.phone ?? undefined, email: r.email ?? undefined, message: r.message ?? undefined,
     extra: r.extra ?? {}, raw: r.raw ?? {}, attribution: r.attribution ?? {}, consent: r.consent ?? undefined,
     ip: r.ip ?? undefined, user_agent: r.userAgent ?? undefined, event_type: eventType, event_detail: eventDetail,

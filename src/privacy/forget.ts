@@ -182,7 +182,7 @@ export async function forgetPerson(deps: ForgetDeps, req: ForgetRequest): Promis
     for (let round = 0; round < 5; round++) {
       leads = await rows(
         tx,
-        sql`select id::text as id, name, phone, lower(email) as email, amo_lead_id, amo_contact_id from leads
+        sql`select id::text as id, name, phone, lower(email) as email, account, amo_lead_id, amo_contact_id from leads
             where phone = any(${textArray([...phoneSet])}) or lower(email) = any(${textArray([...emailSet])}) for update`,
       );
       const size = phoneSet.size + emailSet.size;
@@ -203,12 +203,16 @@ export async function forgetPerson(deps: ForgetDeps, req: ForgetRequest): Promis
     const digitArr = textArray(digitList);
     const indexKeys = textArray([...phones.map((p) => `phone:${p}`), ...emails.map((e) => `email:${e}`)]);
     const ids = leads.map((l) => String(l.id));
-    const contactIds = leads.map((l) => l.amo_contact_id).filter((x) => x !== null).map(Number);
-    const dealIds = leads.map((l) => l.amo_lead_id).filter((x) => x !== null).map(Number);
+    // amoCRM ids are unique only within an account: each lead's contact and deal are looked up in its own account
+    // (the person's phone and email keys leave the contact index of every account).
+    const withContact = leads.filter((l) => l.amo_contact_id !== null);
+    const withDeal = leads.filter((l) => l.amo_lead_id !== null);
+    const pairs = (list: Row[], col: string) =>
+      sql`(select a, i from unnest(${textArray(list.map((l) => String(l.account)))}, ${`{${list.map((l) => Number(l[col])).join(',')}}`}::bigint[]) as u(a, i))`;
     const names = [...new Set(leads.map((l) => (typeof l.name === 'string' ? l.name.trim() : '')).filter((n) => n.length >= 3))];
     const idArr = sql`${`{${ids.join(',')}}`}::uuid[]`;
-    const contactArr = sql`${`{${contactIds.join(',')}}`}::bigint[]`;
-    const dealArr = sql`${`{${dealIds.join(',')}}`}::bigint[]`;
+    const contactPairs = pairs(withContact, 'amo_contact_id');
+    const dealPairs = pairs(withDeal, 'amo_lead_id');
 
     // The leads stay (counts, rollups, attribution); who they were goes.
     add(
@@ -225,10 +229,10 @@ export async function forgetPerson(deps: ForgetDeps, req: ForgetRequest): Promis
     add('delivery_notes', await rows(tx, sql`delete from delivery_notes where lead_id = any(${idArr}) returning lead_id`));
     add(
       'amo_contact_index',
-      await rows(tx, sql`delete from amo_contact_index where key = any(${indexKeys}) or amo_contact_id = any(${contactArr}) returning key`),
+      await rows(tx, sql`delete from amo_contact_index where key = any(${indexKeys}) or (account, amo_contact_id) in ${contactPairs} returning key`),
     );
-    add('amo_contacts', await rows(tx, sql`update amo_contacts set name = null, custom_fields = '{}'::jsonb where amo_contact_id = any(${contactArr}) returning amo_contact_id`));
-    add('amo_deals', await rows(tx, sql`update amo_deals set name = null where amo_lead_id = any(${dealArr}) or lead_id = any(${idArr}) returning amo_lead_id`));
+    add('amo_contacts', await rows(tx, sql`update amo_contacts set name = null, custom_fields = '{}'::jsonb where (account, amo_contact_id) in ${contactPairs} returning amo_contact_id`));
+    add('amo_deals', await rows(tx, sql`update amo_deals set name = null where (account, amo_lead_id) in ${dealPairs} or lead_id = any(${idArr}) returning amo_lead_id`));
     add('routing_contact_owners', await rows(tx, sql`delete from routing_contact_owners where key_hash = any(${textArray(hashes)}) returning key_hash`));
 
     // Follow-ups: the person's enrolments end and forget their variables; nothing more is sent to them.

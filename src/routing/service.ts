@@ -77,9 +77,9 @@ export function createRouting(deps: RoutingDeps): Routing {
   const log = deps.logger?.child({ module: 'routing' });
   const m = routingMetrics(deps.metrics);
   const cfg = deps.config;
-  const openDeals = deps.openDeals ?? ((ids: number[]) => openDealsByUser(deps.db, ids));
-  const contactOwner = deps.contactOwner ?? ((id: number) => syncedContactOwner(deps.db, id));
-  const syncedDeal = deps.syncedDeal ?? ((leadId: string) => syncedDealOfLead(deps.db, leadId));
+  const openDeals = deps.openDeals ?? ((ids: number[]) => openDealsByUser(deps.db, account, ids));
+  const contactOwner = deps.contactOwner ?? ((id: number) => syncedContactOwner(deps.db, account, id));
+  const syncedDeal = deps.syncedDeal ?? ((leadId: string) => syncedDealOfLead(deps.db, account, leadId));
   const specs = Object.values(cfg.managers);
   const directory: UserDirectory = createUserDirectory({
     listUsers: async () => {

@@ -1,24 +1,27 @@
 // Applies a contact/company observation to amo_contacts (same "newer wins" rule as deals).
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { amoContacts, type AmoFieldValue } from '../db/index.js';
 import { emit } from '../events/index.js';
 import { toDate, toUnix, type Tx } from './tx.js';
 import type { ContactObservation } from './types.js';
 
-export async function applyContactObservation(tx: Tx, o: ContactObservation): Promise<boolean> {
-  const [row] = await tx.select().from(amoContacts).where(eq(amoContacts.amoContactId, o.amoContactId)).for('update').limit(1);
+/** Applies `o` to the contact of `account` (amoCRM contact ids are unique only within an account). */
+export async function applyContactObservation(tx: Tx, account: string, o: ContactObservation): Promise<boolean> {
+  const key = and(eq(amoContacts.account, account), eq(amoContacts.amoContactId, o.amoContactId));
+  const [row] = await tx.select().from(amoContacts).where(key).for('update').limit(1);
   if (o.action === 'delete') {
     if (row?.isDeleted) return false;
     if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
-    if (row) await tx.update(amoContacts).set({ isDeleted: true, updatedAt: new Date() }).where(eq(amoContacts.amoContactId, o.amoContactId));
-    else await tx.insert(amoContacts).values({ amoContactId: o.amoContactId, kind: o.kind, isDeleted: true });
-    await emit(tx, [{ type: 'contact.deleted', occurredAt: toDate(o.at), payload: { amo_contact_id: o.amoContactId, kind: o.kind } }]);
+    if (row) await tx.update(amoContacts).set({ isDeleted: true, updatedAt: new Date() }).where(key);
+    else await tx.insert(amoContacts).values({ account, amoContactId: o.amoContactId, kind: o.kind, isDeleted: true });
+    await emit(tx, [{ account, type: 'contact.deleted', occurredAt: toDate(o.at), payload: { amo_contact_id: o.amoContactId, kind: o.kind } }]);
     return true;
   }
   if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
   const customFields: Record<string, AmoFieldValue> = { ...(row?.customFields ?? {}) };
   for (const f of o.customFields ?? []) customFields[String(f.id)] = f;
   const next = {
+    account,
     amoContactId: o.amoContactId,
     kind: o.kind,
     name: o.name ?? row?.name ?? null,
@@ -29,10 +32,11 @@ export async function applyContactObservation(tx: Tx, o: ContactObservation): Pr
     amoUpdatedAt: toDate(o.at),
     updatedAt: new Date(),
   };
-  if (row) await tx.update(amoContacts).set(next).where(eq(amoContacts.amoContactId, o.amoContactId));
+  if (row) await tx.update(amoContacts).set(next).where(key);
   else await tx.insert(amoContacts).values(next);
   await emit(tx, [
     {
+      account,
       type: 'contact.changed',
       occurredAt: toDate(o.at),
       // phones/emails: what delivery's contact index needs (the values of the PHONE/EMAIL fields now known).

@@ -2,7 +2,7 @@
 // Rules: the stage history records every observation at its amoCRM time (late ones are inserted in place);
 // the current state only moves forward (an observation older than amo_updated_at changes nothing but history);
 // domain events are emitted only for real changes of the current state, so re-applying is harmless.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { STATUS_LOST, STATUS_WON } from '../amocrm/index.js';
 import { amoDeals, leads, type AmoDealRow, type AmoFieldValue, type NewAmoDealRow } from '../db/index.js';
 import { emit, type EventName, type NewEvent } from '../events/index.js';
@@ -12,6 +12,8 @@ import { toDate, toUnix, type Tx } from './tx.js';
 import type { DealFieldMap, DealObservation } from './types.js';
 
 export interface ApplyContext {
+  /** The amoCRM account (connection key) the observation is about: amoCRM ids are unique only within it. */
+  account: string;
   fieldMap: DealFieldMap;
 }
 
@@ -22,10 +24,12 @@ export interface ApplyDealResult {
   events: EventName[];
 }
 
-async function linkedLeadId(tx: Tx, amoLeadId: number): Promise<string | null> {
-  const [row] = await tx.select({ id: leads.id }).from(leads).where(eq(leads.amoLeadId, amoLeadId)).limit(1);
+async function linkedLeadId(tx: Tx, account: string, amoLeadId: number): Promise<string | null> {
+  const [row] = await tx.select({ id: leads.id }).from(leads).where(and(eq(leads.account, account), eq(leads.amoLeadId, amoLeadId))).limit(1);
   return row?.id ?? null;
 }
+
+const dealKey = (account: string, amoLeadId: number) => and(eq(amoDeals.account, account), eq(amoDeals.amoLeadId, amoLeadId));
 
 const stageOf = (r: { pipelineId: number | null; statusId: number | null }) => ({ pipeline_id: r.pipelineId, status_id: r.statusId });
 
@@ -34,21 +38,22 @@ export async function applyDealObservation(tx: Tx, o: DealObservation, ctx: Appl
   // A late stage placed in the past, or a change no other event names (amo_created_at learnt later): readers of
   // the deal's facts (the analytics rollup) recompute it.
   if ((r.historyChanged || r.changed) && r.events.length === 0) {
-    await emit(tx, [{ type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, occurredAt: toDate(o.at) }]);
+    await emit(tx, [{ account: ctx.account, type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, occurredAt: toDate(o.at) }]);
     return { ...r, events: ['deal.history_changed'] };
   }
   return r;
 }
 
 async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): Promise<ApplyDealResult> {
-  const [row] = await tx.select().from(amoDeals).where(eq(amoDeals.amoLeadId, o.amoLeadId)).for('update').limit(1);
-  if (o.kind === 'delete') return applyDelete(tx, o, row);
+  const { account } = ctx;
+  const [row] = await tx.select().from(amoDeals).where(dealKey(account, o.amoLeadId)).for('update').limit(1);
+  if (o.kind === 'delete') return applyDelete(tx, account, o, row);
 
   const held = row?.amoUpdatedAt ? toUnix(row.amoUpdatedAt) : undefined;
   const newest = row !== undefined && held !== undefined && o.at >= held;
   let historyChanged = false;
   if (o.pipelineId !== undefined && o.statusId !== undefined) {
-    const stage = { amoLeadId: o.amoLeadId, pipelineId: o.pipelineId, statusId: o.statusId, at: o.at, source: o.source };
+    const stage = { account, amoLeadId: o.amoLeadId, pipelineId: o.pipelineId, statusId: o.statusId, at: o.at, source: o.source };
     if (!newest) historyChanged = await recordStage(tx, stage);
     else if (row.pipelineId !== o.pipelineId || row.statusId !== o.statusId || row.statusId === null) {
       // Nothing recorded is newer than the row's amo_updated_at, so this closes the open period.
@@ -58,7 +63,7 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
   }
   if (held !== undefined && o.at < held) {
     // Older than what we hold: it may still un-delete (a read through the API is the truth right now).
-    if (row?.isDeleted && o.kind === 'snapshot') return undelete(tx, o, row, historyChanged);
+    if (row?.isDeleted && o.kind === 'snapshot') return undelete(tx, account, o, row, historyChanged);
     return { changed: false, historyChanged, events: [] };
   }
 
@@ -67,6 +72,7 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
   const mapped = o.customFields !== undefined ? mapDealFields(customFields, ctx.fieldMap) : undefined;
   const statusId = o.statusId ?? row?.statusId ?? null;
   const next: NewAmoDealRow = {
+    account,
     amoLeadId: o.amoLeadId,
     leadId: row?.leadId ?? null,
     name: o.name ?? row?.name ?? null,
@@ -74,10 +80,7 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
     statusId,
     responsibleUserId: o.responsibleUserId ?? row?.responsibleUserId ?? null,
     price: o.price ?? row?.price ?? null,
-    objectCost: mapped && 'objectCost' in mapped ? (mapped.objectCost ?? null) : (row?.objectCost ?? null),
-    commission: mapped && 'commission' in mapped ? (mapped.commission ?? null) : (row?.commission ?? null),
-    paymentStatus: mapped && 'paymentStatus' in mapped ? (mapped.paymentStatus ?? null) : (row?.paymentStatus ?? null),
-    fields: mapped ? (o.kind === 'snapshot' ? mapped.fields : { ...(row?.fields ?? {}), ...mapped.fields }) : (row?.fields ?? {}),
+    fields: mapped ? (o.kind === 'snapshot' ? mapped : { ...(row?.fields ?? {}), ...mapped }) : (row?.fields ?? {}),
     customFields,
     contactIds: o.contactIds ?? row?.contactIds ?? [],
     isWon: statusId === STATUS_WON,
@@ -98,18 +101,18 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
   // Link to our own lead (delivery records amo_lead_id, maybe just after the first webhook): looked up when the
   // deal is new and on stage moves and API reads until found, not on every field change.
   if (next.leadId === null && (!row || o.kind === 'add' || o.kind === 'snapshot' || row.statusId !== next.statusId)) {
-    next.leadId = await linkedLeadId(tx, o.amoLeadId);
+    next.leadId = await linkedLeadId(tx, account, o.amoLeadId);
   }
   const events = diffEvents(row, next, o, restoring);
-  if (row) await tx.update(amoDeals).set(next).where(eq(amoDeals.amoLeadId, o.amoLeadId));
+  if (row) await tx.update(amoDeals).set(next).where(dealKey(account, o.amoLeadId));
   else await tx.insert(amoDeals).values(next);
-  await emit(tx, events);
+  await emit(tx, events.map((e) => ({ ...e, account })));
   return { changed: true, historyChanged, events: events.map((e) => e.type) };
 }
 
 const COMPARED = [
-  'name', 'pipelineId', 'statusId', 'responsibleUserId', 'price', 'objectCost', 'commission', 'paymentStatus',
-  'fields', 'customFields', 'contactIds', 'isDeleted', 'closedAt', 'amoCreatedAt', 'amoUpdatedAt',
+  'name', 'pipelineId', 'statusId', 'responsibleUserId', 'price', 'fields', 'customFields', 'contactIds', 'isDeleted',
+  'closedAt', 'amoCreatedAt', 'amoUpdatedAt',
 ] as const;
 
 /**
@@ -176,22 +179,22 @@ function diffEvents(row: AmoDealRow | undefined, next: NewAmoDealRow, o: DealObs
   return out;
 }
 
-async function applyDelete(tx: Tx, o: DealObservation, row: AmoDealRow | undefined): Promise<ApplyDealResult> {
+async function applyDelete(tx: Tx, account: string, o: DealObservation, row: AmoDealRow | undefined): Promise<ApplyDealResult> {
   if (row?.isDeleted) return { changed: false, historyChanged: false, events: [] };
   // A delete carries no amoCRM time (webhook) or the event time (reconcile). A newer state wins over it.
   if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return { changed: false, historyChanged: false, events: [] };
-  const leadId = row?.leadId ?? (await linkedLeadId(tx, o.amoLeadId));
+  const leadId = row?.leadId ?? (await linkedLeadId(tx, account, o.amoLeadId));
   const values = { isDeleted: true, deletedAt: toDate(o.at), updatedAt: new Date() };
   // A deal first heard of through its deletion gets no stage: its history would start at an unknown time.
-  if (row) await tx.update(amoDeals).set(values).where(eq(amoDeals.amoLeadId, o.amoLeadId));
-  else await tx.insert(amoDeals).values({ amoLeadId: o.amoLeadId, leadId, ...values });
-  const events: NewEvent[] = [{ type: 'deal.deleted', amoLeadId: o.amoLeadId, leadId, occurredAt: toDate(o.at), payload: {} }];
-  await emit(tx, events);
+  if (row) await tx.update(amoDeals).set(values).where(dealKey(account, o.amoLeadId));
+  else await tx.insert(amoDeals).values({ account, amoLeadId: o.amoLeadId, leadId, ...values });
+  const events: NewEvent[] = [{ account, type: 'deal.deleted', amoLeadId: o.amoLeadId, leadId, occurredAt: toDate(o.at), payload: {} }];
+  await emit(tx, events.map((e) => ({ ...e, account })));
   return { changed: true, historyChanged: false, events: ['deal.deleted'] };
 }
 
-async function undelete(tx: Tx, o: DealObservation, row: AmoDealRow, historyChanged: boolean): Promise<ApplyDealResult> {
-  await tx.update(amoDeals).set({ isDeleted: false, deletedAt: null, updatedAt: new Date() }).where(eq(amoDeals.amoLeadId, o.amoLeadId));
-  await emit(tx, [{ type: 'deal.restored', amoLeadId: o.amoLeadId, leadId: row.leadId, occurredAt: toDate(o.at), payload: stageOf(row) }]);
+async function undelete(tx: Tx, account: string, o: DealObservation, row: AmoDealRow, historyChanged: boolean): Promise<ApplyDealResult> {
+  await tx.update(amoDeals).set({ isDeleted: false, deletedAt: null, updatedAt: new Date() }).where(dealKey(account, o.amoLeadId));
+  await emit(tx, [{ account, type: 'deal.restored', amoLeadId: o.amoLeadId, leadId: row.leadId, occurredAt: toDate(o.at), payload: stageOf(row) }]);
   return { changed: true, historyChanged, events: ['deal.restored'] };
 }

@@ -1,6 +1,6 @@
 // The synced state of one amoCRM deal as the admin API shows it: stage (pipeline + status), manager, price,
 // won/lost/deleted and the stage history with time in each stage. Read-only; intake's lead view embeds it.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { amoDeals } from '../db/index.js';
 import { stageHistory } from './stage-history.js';
 import type { Tx } from './tx.js';
@@ -19,10 +19,11 @@ export interface DealView {
   stages: { pipeline_id: number; status_id: number; entered_at: string; left_at: string | null; seconds: number }[];
 }
 
-export async function dealView(db: Tx, amoLeadId: number, now: number = Date.now()): Promise<DealView | null> {
-  const [deal] = await db.select().from(amoDeals).where(eq(amoDeals.amoLeadId, amoLeadId));
+/** The deal `amoLeadId` of `account` (connection key), or null when not synced. */
+export async function dealView(db: Tx, account: string, amoLeadId: number, now: number = Date.now()): Promise<DealView | null> {
+  const [deal] = await db.select().from(amoDeals).where(and(eq(amoDeals.account, account), eq(amoDeals.amoLeadId, amoLeadId)));
   if (!deal) return null;
-  const stays = await stageHistory(db, amoLeadId, now);
+  const stays = await stageHistory(db, account, amoLeadId, now);
   return {
     pipeline_id: deal.pipelineId,
     status_id: deal.statusId,

@@ -1,5 +1,5 @@
 // Custom field values: webhook items and API reads → one shape (AmoFieldValue), and the mapping of configured
-// deal fields (ResolvedMap keys) to readable values and dedicated columns.
+// deal fields (ResolvedMap keys) to readable values, kept in amo_deals.fields by config key (no per-business columns).
 import type { CustomFieldValues } from '../amocrm/index.js';
 import type { HookCustomField } from '../amocrm/webhooks/index.js';
 import type { AmoFieldValue } from '../db/index.js';
@@ -47,37 +47,33 @@ export function toNumber(v: Scalar | Scalar[]): number | null {
 export function dealFieldMapFromResolved(map: ResolvedMap | null | undefined): DealFieldMap {
   const byKey: Record<string, number> = {};
   for (const [key, f] of Object.entries(map?.fields.leads ?? {})) byKey[key] = f.id;
-  return {
-    byKey,
-    ...(byKey.object_cost !== undefined ? { objectCost: 'object_cost' } : {}),
-    ...(byKey.commission !== undefined ? { commission: 'commission' } : {}),
-    ...(byKey.payment_status !== undefined ? { paymentStatus: 'payment_status' } : {}),
-  };
+  return { byKey };
 }
 
-export interface MappedFields {
-  fields: Record<string, unknown>;
-  objectCost?: number | null;
-  commission?: number | null;
-  paymentStatus?: string | null;
-}
-
-/** Mapped values of the fields present in `all` (absent fields are left out, so they are not cleared). */
-export function mapDealFields(all: Record<string, AmoFieldValue>, map: DealFieldMap): MappedFields {
+/** Mapped values (config key → value) of the fields present in `all` (absent fields are left out, so they are not cleared). */
+export function mapDealFields(all: Record<string, AmoFieldValue>, map: DealFieldMap): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const [key, id] of Object.entries(map.byKey)) {
     const f = all[String(id)];
     if (f) fields[key] = fieldValue(f);
   }
-  const out: MappedFields = { fields };
-  const pick = (key: string | undefined) => (key !== undefined && key in fields ? (fields[key] as Scalar | Scalar[]) : undefined);
-  const cost = pick(map.objectCost);
-  if (cost !== undefined) out.objectCost = toNumber(cost);
-  const commission = pick(map.commission);
-  if (commission !== undefined) out.commission = toNumber(commission);
-  const pay = pick(map.paymentStatus);
-  if (pay !== undefined) out.paymentStatus = pay === null ? null : String(Array.isArray(pay) ? pay[0] : pay);
-  return out;
+  return fields;
+}
+
+/**
+ * A mapped deal field read as a number by its config key (`object_cost`, `commission`: numbers or numeric text like
+ * "1 500,5"); null when absent or not a number. analytics/sql.ts `dealNumber` is the same rule in SQL.
+ */
+export function mappedNumber(fields: Record<string, unknown>, key: string): number | null {
+  const v = fields[key];
+  return v === undefined ? null : toNumber(v as Scalar | Scalar[]);
+}
+
+/** A mapped deal field read as text by its config key (`payment_status`: an enum's value); the first of a list. */
+export function mappedText(fields: Record<string, unknown>, key: string): string | null {
+  const v = fields[key];
+  const x = Array.isArray(v) ? v[0] : v;
+  return x === undefined || x === null ? null : typeof x === 'object' ? JSON.stringify(x) : String(x);
 }
 
 /** A field map loader that re-reads the stored ResolvedMap at most every `ttlMs` (setup may rewrite it). */

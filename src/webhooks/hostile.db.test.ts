@@ -57,7 +57,7 @@ describe('webhook values are range-checked at receipt', () => {
   it('accepts the same delivery with sane values, and the processor applies it', async () => {
     const res = await post(lead('&leads[status][0][last_modified]=1700000000'));
     expect(res.statusCode).toBe(200);
-    await createWebhookProcessor({ db: tdb.db }).drain();
+    await createWebhookProcessor({ db: tdb.db, account: 'default' }).drain();
     const [row] = await tdb.db.select().from(webhookDeliveries).orderBy(sql`id desc`).limit(1);
     expect(row?.status).toBe('processed');
   });

@@ -105,18 +105,18 @@ export async function finishProcessed(tx: Tx, rows: { id: number; eventCount: nu
     where d.id = v.id`);
 }
 
-/** Claims a dedupe key; false when it was already applied. */
-export async function claimEventKey(tx: Tx, key: string, deliveryId: number | null): Promise<boolean> {
-  return (await claimEventKeys(tx, [key], deliveryId)).has(key);
+/** Claims a dedupe key of `account`; false when it was already applied. */
+export async function claimEventKey(tx: Tx, account: string, key: string, deliveryId: number | null): Promise<boolean> {
+  return (await claimEventKeys(tx, account, [key], deliveryId)).has(key);
 }
 
-/** Claims dedupe keys in one statement; returns the keys that were new (not applied before). */
-export async function claimEventKeys(tx: Tx, keys: string[], deliveryId: number | null): Promise<Set<string>> {
+/** Claims dedupe keys of `account` in one statement; returns the keys that were new (not applied before). */
+export async function claimEventKeys(tx: Tx, account: string, keys: string[], deliveryId: number | null): Promise<Set<string>> {
   const unique = [...new Set(keys)];
   if (unique.length === 0) return new Set();
   const rows = await tx
     .insert(webhookEventKeys)
-    .values(unique.map((key) => ({ key, deliveryId })))
+    .values(unique.map((key) => ({ account, key, deliveryId })))
     .onConflictDoNothing()
     .returning({ key: webhookEventKeys.key });
   return new Set(rows.map((r) => r.key));

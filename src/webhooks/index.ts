@@ -15,7 +15,7 @@ export type { ApplyContext, ApplyDealResult } from './apply-deal.js';
 export { stageHistory, recordStage } from './stage-history.js';
 export { dealView, type DealView } from './deal-view.js';
 export type { StageStay, StageObservation } from './stage-history.js';
-export { dealFieldMapFromResolved, cachedFieldMap } from './fields.js';
+export { dealFieldMapFromResolved, cachedFieldMap, mappedNumber, mappedText } from './fields.js';
 export { secretMatches } from './secret.js';
 export type { ContactObservation, DealFieldMap, DealObservation, WebhookLogger, WebhookSource } from './types.js';
 export { syncedDealOfLead, openDealsByUser, syncedContactOwner } from './reads.js';

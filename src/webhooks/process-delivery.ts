@@ -66,7 +66,7 @@ export async function processDelivery(tx: Tx, d: WebhookDeliveryRow, ctx: ApplyC
   }
   const receivedAt = toUnix(d.receivedAt);
   const candidates = events.filter(applicable).map((e) => ({ e, key: dedupeKey(e) }));
-  const fresh = await claimEventKeys(tx, candidates.map((c) => c.key), d.id);
+  const fresh = await claimEventKeys(tx, ctx.account, candidates.map((c) => c.key), d.id);
   const claimed = new Set<string>();
   const todo = candidates.filter((c) => fresh.has(c.key) && !claimed.has(c.key) && claimed.add(c.key));
   let applied = 0;
@@ -80,7 +80,7 @@ export async function processDelivery(tx: Tx, d: WebhookDeliveryRow, ctx: ApplyC
       continue;
     }
     await flushDeals();
-    if (await applyContactObservation(tx, observeContactEvent(e, receivedAt))) applied++;
+    if (await applyContactObservation(tx, ctx.account, observeContactEvent(e, receivedAt))) applied++;
   }
   await flushDeals();
   return { status: 'processed', events: events.length, applied };

@@ -10,6 +10,8 @@ import type { DealFieldMap, WebhookLogger } from './types.js';
 
 export interface ProcessorDeps {
   db: Database;
+  /** The amoCRM account (connection key) whose webhooks this processor applies (`'default'` today). */
+  account: string;
   /** Deal field mapping (from the provisioning ResolvedMap); re-read once per batch. */
   fieldMap?: DealFieldMap | (() => Promise<DealFieldMap>);
   logger?: WebhookLogger;
@@ -75,7 +77,7 @@ export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
 
   const context = async (): Promise<ApplyContext> => {
     const fm = deps.fieldMap;
-    return { fieldMap: typeof fm === 'function' ? await fm() : (fm ?? EMPTY_MAP) };
+    return { account: deps.account, fieldMap: typeof fm === 'function' ? await fm() : (fm ?? EMPTY_MAP) };
   };
 
   async function runBatch(): Promise<number> {

@@ -8,6 +8,7 @@ import { createTestDb, type TestDb } from '../../test/db.js';
 import { encodeWebhookBody, type HookItem } from '../amocrm/webhooks/index.js';
 import { amoContacts, amoDeals, domainEvents, leads, webhookDeliveries } from '../db/index.js';
 import { buildApp } from '../http/index.js';
+import { mappedNumber, mappedText } from './fields.js';
 import { createWebhookProcessor, type WebhookProcessor } from './processor.js';
 import { webhookRoutes } from './routes.js';
 import { stageHistory } from './stage-history.js';
@@ -24,7 +25,7 @@ let processor: WebhookProcessor;
 
 beforeAll(async () => {
   tdb = await createTestDb();
-  processor = createWebhookProcessor({ db: tdb.db, fieldMap: { byKey: { object_cost: 501, commission: 502, payment_status: 503 }, objectCost: 'object_cost', commission: 'commission', paymentStatus: 'payment_status' } });
+  processor = createWebhookProcessor({ db: tdb.db, account: 'default', fieldMap: { byKey: { object_cost: 501, commission: 502, payment_status: 503 } } });
   app = await buildApp({
     config: testConfig(),
     db: tdb,
@@ -147,7 +148,7 @@ describe('applying', () => {
     await post(`/api/webhooks/amo/${SECRET}`, hook([leadItem('status', 20, S2, t + 100, { old_status_id: S1, price: 2000 })]));
     await processor.drain();
     expect(await deal(20)).toMatchObject({ statusId: S3, price: 3000, amoUpdatedAt: new Date((t + 200) * 1000) });
-    const history = await stageHistory(tdb.db, 20);
+    const history = await stageHistory(tdb.db, 'default', 20);
     expect(history.map((h) => [h.statusId, h.enteredAt.getTime() / 1000, h.leftAt ? h.leftAt.getTime() / 1000 : null])).toEqual([
       [S1, t, t + 100],
       [S2, t + 100, t + 200],
@@ -170,7 +171,13 @@ describe('applying', () => {
     await post(`/api/webhooks/amo/${SECRET}`, hook([leadItem('status', 30, 142, t + 10, { old_status_id: S1 })]));
     await processor.drain();
     const d = await deal(30);
-    expect(d).toMatchObject({ objectCost: 250000, commission: 7500, paymentStatus: 'Депозит внесён', isWon: true, isLost: false, statusId: 142 });
+    expect(d).toMatchObject({ isWon: true, isLost: false, statusId: 142 });
+    const f = d?.fields ?? {};
+    expect({ objectCost: mappedNumber(f, 'object_cost'), commission: mappedNumber(f, 'commission'), paymentStatus: mappedText(f, 'payment_status') }).toEqual({
+      objectCost: 250000,
+      commission: 7500,
+      paymentStatus: 'Депозит внесён',
+    });
     expect(d?.closedAt?.getTime()).toBe((t + 10) * 1000);
     expect(d?.customFields['777']).toMatchObject({ values: [{ value: 'kept' }] });
     expect(d?.fields).toMatchObject({ object_cost: '250000', payment_status: 'Депозит внесён' });
@@ -191,7 +198,7 @@ describe('applying', () => {
     await post(`/api/webhooks/amo/${SECRET}`, hook([leadItem('update', 60, S2, t + 300)]));
     await post(`/api/webhooks/amo/${SECRET}`, hook([leadItem('status', 60, S2, t + 120, { old_status_id: S1 })]));
     await processor.drain();
-    const history = await stageHistory(tdb.db, 60);
+    const history = await stageHistory(tdb.db, 'default', 60);
     expect(history.map((h) => [h.statusId, h.enteredAt.getTime() / 1000])).toEqual([
       [S1, t],
       [S2, t + 120],
@@ -219,7 +226,7 @@ describe('applying', () => {
 
   it('links a deal to our leads row and applies contacts, with the processor loop woken on insert', async () => {
     const [ours] = await tdb.db.insert(leads).values({ formKey: 'asia-deals', amoLeadId: 50, status: 'delivered' }).returning();
-    const loop = createWebhookProcessor({ db: tdb.db, pollMs: 50 });
+    const loop = createWebhookProcessor({ db: tdb.db, account: 'default', pollMs: 50 });
     loop.start();
     try {
       const contact: HookItem = { key: 'contacts', action: 'add', fields: { id: 900, name: 'Иван', type: 'contact', responsible_user_id: 5, linked_leads_id: { 50: { ID: 50 } }, updated_at: 1_700_005_000 } };

@@ -27,6 +27,8 @@ const CURSOR = 'amo_events';
 
 export interface ReconcileDeps {
   db: Database;
+  /** The amoCRM account (connection key) reconciled (`'default'` today). */
+  account: string;
   amo: AmoClient;
   fieldMap?: DealFieldMap | (() => Promise<DealFieldMap>);
   logger?: WebhookLogger;
@@ -61,26 +63,26 @@ const relevant = (e: AmoEvent): boolean =>
   e.entity_type === 'lead' &&
   ((RECONCILE_EVENT_TYPES as readonly string[]).includes(e.type) || (e.type.startsWith('custom_field_') && e.type.endsWith('_value_changed')));
 
-async function readCursor(db: Database): Promise<number | undefined> {
-  const [row] = await db.select().from(amoSyncCursors).where(eq(amoSyncCursors.name, CURSOR)).limit(1);
+async function readCursor(db: Database, account: string): Promise<number | undefined> {
+  const [row] = await db.select().from(amoSyncCursors).where(and(eq(amoSyncCursors.account, account), eq(amoSyncCursors.name, CURSOR))).limit(1);
   return row?.cursor;
 }
 
-async function writeCursor(tx: Tx, cursor: number, detail: Record<string, unknown>): Promise<void> {
+async function writeCursor(tx: Tx, account: string, cursor: number, detail: Record<string, unknown>): Promise<void> {
   await tx
     .insert(amoSyncCursors)
-    .values({ name: CURSOR, cursor, detail })
-    .onConflictDoUpdate({ target: amoSyncCursors.name, set: { cursor, detail, updatedAt: sql`now()` } });
+    .values({ account, name: CURSOR, cursor, detail })
+    .onConflictDoUpdate({ target: [amoSyncCursors.account, amoSyncCursors.name], set: { cursor, detail, updatedAt: sql`now()` } });
 }
 
 export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResult> {
   const nowSec = Math.floor((deps.now ?? Date.now)() / 1000);
   const log = deps.logger;
   const fm = deps.fieldMap;
-  const ctx: ApplyContext = { fieldMap: typeof fm === 'function' ? await fm() : (fm ?? { byKey: {} }) };
+  const ctx: ApplyContext = { account: deps.account, fieldMap: typeof fm === 'function' ? await fm() : (fm ?? { byKey: {} }) };
   const resubscribed = await resubscribeDisabled(deps);
 
-  const since = deps.since ?? (await readCursor(deps.db)) ?? nowSec - (deps.lookbackSec ?? 24 * 3600);
+  const since = deps.since ?? (await readCursor(deps.db, deps.account)) ?? nowSec - (deps.lookbackSec ?? 24 * 3600);
   const events: AmoEvent[] = [];
   // Events are listed newest first; the cursor is inclusive (same-second events are re-read, dedupe skips them).
   for await (const e of deps.amo.events.iterate({ entities: ['lead'], createdAt: { from: since }, limit: 100 })) {
@@ -96,7 +98,7 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
     const obs = observeAmoEvent(e);
     if (!obs) continue;
     await deps.db.transaction(async (tx) => {
-      if (!(await claimEventKey(tx, `event:${e.id}`, null))) return;
+      if (!(await claimEventKey(tx, deps.account, `event:${e.id}`, null))) return;
       if ((await applyDealObservation(tx, obs, ctx)).changed) repaired++;
     });
   }
@@ -110,7 +112,7 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
   }
   await prune(deps.db, nowSec, deps.retention);
   const cursor = events.reduce((max, e) => Math.max(max, e.created_at), since);
-  await deps.db.transaction(async (tx) => writeCursor(tx, cursor, { events: events.length, leads: leadIds.size, repaired }));
+  await deps.db.transaction(async (tx) => writeCursor(tx, deps.account, cursor, { events: events.length, leads: leadIds.size, repaired }));
   const result = { since, cursor, events: events.length, leads: leadIds.size, repaired, resubscribed };
   if (repaired > 0) log?.warn(result, 'reconciliation repaired state the webhooks missed');
   else log?.info(result, 'reconciliation done');

@@ -1,10 +1,12 @@
 // Stage history: one row per stay of a deal in a (pipeline, stage) pair, [entered_at, left_at). Observations
 // arrive in any order; each is placed by its amoCRM time, so a late one lands where it belongs.
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { amoDealStages, type AmoDealStageRow } from '../db/index.js';
 import { toDate, type Tx } from './tx.js';
 
 export interface StageObservation {
+  /** The deal's account (connection key). */
+  account: string;
   amoLeadId: number;
   pipelineId: number;
   statusId: number;
@@ -24,7 +26,7 @@ export async function recordStage(tx: Tx, o: StageObservation): Promise<boolean>
   const periods = await tx
     .select()
     .from(amoDealStages)
-    .where(eq(amoDealStages.amoLeadId, o.amoLeadId))
+    .where(and(eq(amoDealStages.account, o.account), eq(amoDealStages.amoLeadId, o.amoLeadId)))
     .orderBy(asc(amoDealStages.enteredAt), asc(amoDealStages.id));
   const at = toDate(o.at);
   let prevIdx = -1;
@@ -38,6 +40,7 @@ export async function recordStage(tx: Tx, o: StageObservation): Promise<boolean>
     return true;
   }
   await tx.insert(amoDealStages).values({
+    account: o.account,
     amoLeadId: o.amoLeadId,
     pipelineId: o.pipelineId,
     statusId: o.statusId,
@@ -57,10 +60,10 @@ export async function appendStage(tx: Tx, o: StageObservation): Promise<void> {
   await tx.execute(sql`
     with closed as (
       update ${amoDealStages} set left_at = ${at}::timestamptz
-      where ${amoDealStages.amoLeadId} = ${o.amoLeadId} and ${amoDealStages.leftAt} is null
+      where ${amoDealStages.account} = ${o.account} and ${amoDealStages.amoLeadId} = ${o.amoLeadId} and ${amoDealStages.leftAt} is null
     )
-    insert into ${amoDealStages} (amo_lead_id, pipeline_id, status_id, entered_at, source)
-    values (${o.amoLeadId}, ${o.pipelineId}, ${o.statusId}, ${at}::timestamptz, ${o.source})`);
+    insert into ${amoDealStages} (account, amo_lead_id, pipeline_id, status_id, entered_at, source)
+    values (${o.account}, ${o.amoLeadId}, ${o.pipelineId}, ${o.statusId}, ${at}::timestamptz, ${o.source})`);
 }
 
 export interface StageStay {
@@ -73,12 +76,12 @@ export interface StageStay {
   source: string;
 }
 
-/** The deal's stage history, oldest first, with time in each stage. */
-export async function stageHistory(tx: Tx, amoLeadId: number, now: number = Date.now()): Promise<StageStay[]> {
+/** The stage history of the deal `amoLeadId` of `account`, oldest first, with time in each stage. */
+export async function stageHistory(tx: Tx, account: string, amoLeadId: number, now: number = Date.now()): Promise<StageStay[]> {
   const rows = await tx
     .select()
     .from(amoDealStages)
-    .where(eq(amoDealStages.amoLeadId, amoLeadId))
+    .where(and(eq(amoDealStages.account, account), eq(amoDealStages.amoLeadId, amoLeadId)))
     .orderBy(asc(amoDealStages.enteredAt), asc(amoDealStages.id));
   return rows.map((r) => ({
     pipelineId: r.pipelineId,

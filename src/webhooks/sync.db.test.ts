@@ -13,7 +13,7 @@ import { ProvisionSpecSchema } from '../provision/index.js';
 import { amoDeals, domainEvents, webhookDeliveries, webhookEventKeys } from '../db/index.js';
 import { buildApp } from '../http/index.js';
 import { applyProvision, loadSnapshot, planProvision, provisionApiFromClient, type ResolvedMap } from '../provision/index.js';
-import { dealFieldMapFromResolved } from './fields.js';
+import { dealFieldMapFromResolved, mappedNumber, mappedText } from './fields.js';
 import { dealView } from './deal-view.js';
 import { stageHistory } from './stage-history.js';
 import { reconcileOnce } from './reconcile.js';
@@ -45,6 +45,7 @@ beforeAll(async () => {
   const fieldMap = { current: dealFieldMapFromResolved(null) };
   sync = createWebhookSync({
     db: tdb.db,
+    account: 'default',
     source: { webhookSecret: SECRET, account: async () => ({ id: emu.config.accountId, subdomain: emu.config.subdomain }), amo },
     fieldMap: async () => fieldMap.current,
   });
@@ -109,16 +110,16 @@ describe('webhooks from the emulator', () => {
     times.push(emuLead(id).updated_at);
     await settle();
 
-    const history = await stageHistory(tdb.db, id);
+    const history = await stageHistory(tdb.db, 'default', id);
     expect(history.map((h) => h.statusId)).toEqual([...stages, 142]);
     expect(history.map((h) => h.enteredAt.getTime() / 1000)).toEqual(times);
     expect(history.slice(0, 7).map((h) => h.seconds)).toEqual(times.slice(1).map((t, i) => t - (times[i] as number)));
     expect(history.at(-1)?.leftAt).toBeNull();
-    expect(await deal(id)).toMatchObject({
-      pipelineId,
-      statusId: 142,
-      isWon: true,
-      price: 120000,
+    const won = await deal(id);
+    expect(won).toMatchObject({ pipelineId, statusId: 142, isWon: true, price: 120000 });
+    // The business fields are mapped fields, read by their config key.
+    const f = won?.fields ?? {};
+    expect({ objectCost: mappedNumber(f, 'object_cost'), commission: mappedNumber(f, 'commission'), paymentStatus: mappedText(f, 'payment_status') }).toEqual({
       objectCost: 450000,
       commission: 13500,
       paymentStatus: 'Оплачено полностью',
@@ -128,7 +129,7 @@ describe('webhooks from the emulator', () => {
     expect(types).toContain('deal.won');
 
     // The admin API's view of the same deal (embedded in GET /api/leads/:id).
-    const view = await dealView(tdb.db, id);
+    const view = await dealView(tdb.db, 'default', id);
     expect(view).toMatchObject({ pipeline_id: pipelineId, status_id: 142, is_won: true, is_lost: false, is_deleted: false });
     expect(view?.stages.map((s) => s.status_id)).toEqual([...stages, 142]);
     expect(view?.stages.map((s) => Date.parse(s.entered_at) / 1000)).toEqual(times);
@@ -147,7 +148,7 @@ describe('webhooks from the emulator', () => {
     const [again] = await tdb.db.select().from(webhookDeliveries).orderBy(sql`id desc`).limit(1);
     expect(again?.status).toBe('duplicate');
     expect(await eventTypes(id)).toEqual(before);
-    expect((await stageHistory(tdb.db, id)).map((h) => h.statusId)).toEqual([stages[0], stages[1]]);
+    expect((await stageHistory(tdb.db, 'default', id)).map((h) => h.statusId)).toEqual([stages[0], stages[1]]);
   });
 
   it('repairs a dropped delivery through reconciliation (state and history at the right time)', async () => {
@@ -163,7 +164,7 @@ describe('webhooks from the emulator', () => {
     const result = await sync.reconcile();
     expect(result.repaired).toBeGreaterThan(0);
     expect(await deal(id)).toMatchObject({ statusId: stages[2], amoUpdatedAt: new Date(movedAt * 1000) });
-    const history = await stageHistory(tdb.db, id);
+    const history = await stageHistory(tdb.db, 'default', id);
     expect(history.map((h) => [h.statusId, h.enteredAt.getTime() / 1000])).toEqual([
       [stages[0], expect.any(Number)],
       [stages[2], movedAt],
@@ -200,7 +201,7 @@ describe('webhooks from the emulator', () => {
     }
     await sync.processor.drain();
     expect(await deal(id)).toMatchObject({ statusId: stages[2], amoUpdatedAt: new Date(emuLead(id).updated_at * 1000) });
-    const history = await stageHistory(tdb.db, id);
+    const history = await stageHistory(tdb.db, 'default', id);
     expect(history.map((h) => h.statusId)).toEqual([stages[0], stages[1], stages[2]]);
     expect(history.map((h) => (h.leftAt ? h.leftAt.getTime() : null))).toEqual([history[1]?.enteredAt.getTime(), history[2]?.enteredAt.getTime(), null]);
   });
@@ -231,7 +232,7 @@ describe('webhooks from the emulator', () => {
     const warnings: string[] = [];
     const logger = { info: () => undefined, error: () => undefined, warn: (_o: object, msg: string) => void warnings.push(msg) };
     const fieldMap = dealFieldMapFromResolved(resolved);
-    const run = () => reconcileOnce({ db: tdb.db, amo, webhookSecret: SECRET, webhookUrl: hookUrl, fieldMap, logger, since: emuLead(r.id).updated_at - 5 });
+    const run = () => reconcileOnce({ db: tdb.db, account: 'default', amo, webhookSecret: SECRET, webhookUrl: hookUrl, fieldMap, logger, since: emuLead(r.id).updated_at - 5 });
     for (let i = 0; i < 3; i++) {
       const result = await run();
       expect(result.leads).toBeGreaterThan(0);

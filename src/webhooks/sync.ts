@@ -11,6 +11,8 @@ import type { DealFieldMap, WebhookLogger, WebhookSource } from './types.js';
 
 export interface WebhookSyncDeps {
   db: Database;
+  /** The amoCRM account (connection key) these webhooks belong to (`'default'` today). */
+  account: string;
   source: WebhookSource;
   fieldMap?: DealFieldMap | (() => Promise<DealFieldMap>);
   logger?: WebhookLogger;
@@ -57,6 +59,7 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
   const writer = createInboxWriter(deps.db);
   const processor = createWebhookProcessor({
     db: deps.db,
+    account: deps.account,
     ...processorSharing(writer, deps.embedded ?? true),
     ...(deps.fieldMap ? { fieldMap: deps.fieldMap } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -85,6 +88,7 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
       await processor.drain();
       return reconcileOnce({
         db: deps.db,
+        account: deps.account,
         amo: deps.source.amo,
         webhookSecret: deps.source.webhookSecret,
         ...(deps.webhookUrl ? { webhookUrl: deps.webhookUrl } : {}),

@@ -12,14 +12,10 @@ export interface WebhookSource {
   amo: AmoClient;
 }
 
-/** Config key → amoCRM field id for deal fields we keep in their own columns (object cost, commission, …). */
+/** Config key → amoCRM field id of every mapped deal field; the values land in amo_deals.fields under the key. */
 export interface DealFieldMap {
-  /** Every mapped deal field: key (e.g. `object`, `utm_source`) → field id. */
+  /** Every mapped deal field: key (e.g. `object`, `object_cost`, `commission`, `utm_source`) → field id. */
   byKey: Record<string, number>;
-  /** Keys whose values go to dedicated columns. */
-  objectCost?: string;
-  commission?: string;
-  paymentStatus?: string;
 }
 
 export type ObservationKind = 'add' | 'update' | 'status' | 'responsible' | 'restore' | 'delete' | 'snapshot';

@@ -1,5 +1,5 @@
 // Analytics rollups (src/analytics owns them): one fact row per amoCRM deal and one per (deal, stage of its current
-// pipeline), recomputed from amo_deals + amo_deal_stages whenever a deal event names the deal (the `analytics`
+// pipeline), keyed by the deal's account like amo_deals (amoCRM ids are unique only within an account), recomputed from amo_deals + amo_deal_stages whenever a deal event names the deal (the `analytics`
 // consumer of domain_events). Every value is a function of the deal's current raw rows, so replays, duplicates and
 // out-of-order deliveries cannot make it drift: the last recomputation wins. Deleted deals have no rows.
 import { sql } from 'drizzle-orm';
@@ -8,7 +8,8 @@ import { bigint, boolean, date, doublePrecision, index, integer, numeric, pgTabl
 export const analyticsDeals = pgTable(
   'analytics_deals',
   {
-    amoLeadId: bigint('amo_lead_id', { mode: 'number' }).primaryKey(),
+    account: text('account').notNull().default('default'),
+    amoLeadId: bigint('amo_lead_id', { mode: 'number' }).notNull(),
     pipelineId: bigint('pipeline_id', { mode: 'number' }),
     statusId: bigint('status_id', { mode: 'number' }),
     isWon: boolean('is_won').notNull(),
@@ -24,16 +25,22 @@ export const analyticsDeals = pgTable(
   },
   // Wide keys so the funnel and the managers page read only the index (no INCLUDE in drizzle's index builder).
   (t) => [
+    primaryKey({ columns: [t.account, t.amoLeadId] }),
     index('analytics_deals_pipeline_cohort_idx').on(t.pipelineId, t.cohortAt, t.isWon, t.isLost, t.statusId, t.visited),
     index('analytics_deals_cohort_idx').on(t.cohortAt, t.responsibleUserId, t.isWon, t.isLost, t.price, t.firstChangeSecs),
   ],
 );
 
-/** Deals per pipeline (the funnel's default pipeline and the picker's order), kept by the same recomputation. */
-export const analyticsPipelines = pgTable('analytics_pipelines', {
-  pipelineId: bigint('pipeline_id', { mode: 'number' }).primaryKey(),
-  deals: integer('deals').notNull(),
-});
+/** Deals per (account, pipeline) (the funnel's default pipeline and the picker's order), kept by the same recomputation. */
+export const analyticsPipelines = pgTable(
+  'analytics_pipelines',
+  {
+    account: text('account').notNull().default('default'),
+    pipelineId: bigint('pipeline_id', { mode: 'number' }).notNull(),
+    deals: integer('deals').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.pipelineId] })],
+);
 
 /**
  * Time per (deal, stage) of its current pipeline: closed stays summed in `closedSecs`; open stays (left_at null) as
@@ -42,6 +49,7 @@ export const analyticsPipelines = pgTable('analytics_pipelines', {
 export const analyticsDealStages = pgTable(
   'analytics_deal_stages',
   {
+    account: text('account').notNull().default('default'),
     amoLeadId: bigint('amo_lead_id', { mode: 'number' }).notNull(),
     pipelineId: bigint('pipeline_id', { mode: 'number' }).notNull(),
     statusId: bigint('status_id', { mode: 'number' }).notNull(),
@@ -51,7 +59,7 @@ export const analyticsDealStages = pgTable(
     openSum: doublePrecision('open_sum').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.amoLeadId, t.pipelineId, t.statusId] }),
+    primaryKey({ columns: [t.account, t.amoLeadId, t.pipelineId, t.statusId] }),
     index('analytics_deal_stages_stage_cohort_idx').on(t.pipelineId, t.statusId, t.cohortAt, t.closedSecs, t.openCount, t.openSum),
   ],
 );

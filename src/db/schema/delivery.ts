@@ -1,6 +1,6 @@
 // Delivery tables (src/delivery owns them): per-lead delivery flags, the notes outbox, the local contact index,
 // the shared round-robin cursor and the cross-process amoCRM rate-limit slots.
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { leads } from './intake.js';
 
 /** Delivery state that does not fit the outbox columns of `leads`. One row per lead that needed one. */
@@ -34,14 +34,22 @@ export const deliveryNotes = pgTable(
   (t) => [index('delivery_notes_next_attempt_at_idx').on(t.nextAttemptAt)],
 );
 
-/** Contacts we created or found in amoCRM, by normalised key (`phone:+79121234567`, `email:a@b.ru`). */
-export const amoContactIndex = pgTable('amo_contact_index', {
-  key: text('key').primaryKey(),
-  amoContactId: bigint('amo_contact_id', { mode: 'number' }).notNull(),
-  /** created | search | lookup */
-  source: text('source').notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * Contacts we created or found in amoCRM, by account and normalised key (`phone:+79121234567`, `email:a@b.ru`): the
+ * same phone is a different contact in another account.
+ */
+export const amoContactIndex = pgTable(
+  'amo_contact_index',
+  {
+    account: text('account').notNull().default('default'),
+    key: text('key').notNull(),
+    amoContactId: bigint('amo_contact_id', { mode: 'number' }).notNull(),
+    /** created | search | lookup */
+    source: text('source').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.key] })],
+);
 
 /** Named counters shared by every process (the round-robin cursor over `routing.users`). */
 export const deliveryCursors = pgTable('delivery_cursors', {

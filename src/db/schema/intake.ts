@@ -31,6 +31,8 @@ export const leads = pgTable(
   'leads',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    /** The amoCRM account (connection key) the lead is delivered to; its amo_lead_id / amo_contact_id are that account's. */
+    account: text('account').notNull().default('default'),
     formKey: text('form_key').notNull(),
     /** The capture surface: api (POST /api/leads, /api/crm), widget, tilda, generic, google_ads, meta. */
     source: text('source', { enum: LEAD_SOURCES }).notNull().default('api'),
@@ -67,8 +69,9 @@ export const leads = pgTable(
     index('leads_status_next_attempt_at_idx').on(t.status, t.nextAttemptAt),
     // With status: the dashboard's counts by day read only the index.
     index('leads_created_at_idx').on(t.createdAt, t.status),
-    // Webhook sync links amoCRM deals back to our leads by amo_lead_id.
-    index('leads_amo_lead_id_idx').on(t.amoLeadId),
+    // Webhook sync links amoCRM deals back to our leads by (account, amo_lead_id); the dashboard's search finds a
+    // lead by its deal id alone, so the account is not the leading column (it is one value per install today).
+    index('leads_amo_lead_id_idx').on(t.amoLeadId, t.account),
     // Dashboard lead list (src/analytics/sql.ts): filters by form and last-touch utm_source, newest first, and the
     // search — phone by its first or last digits, email by its start, name by the start of any word.
     index('leads_form_created_idx').on(t.formKey, t.createdAt),

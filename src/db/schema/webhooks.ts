@@ -1,7 +1,7 @@
 // Webhook sync tables: raw deliveries (inbox), per-event dedupe keys, local amoCRM deal/contact state, the
 // stage history and the reconciliation cursors (domain_events lives in events.ts).
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'processed', 'duplicate', 'malformed', 'rejected', 'failed'] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
@@ -39,12 +39,20 @@ export const webhookDeliveries = pgTable(
   ],
 );
 
-/** One row per applied event (dedupeKey for webhooks, `event:<id>` for the events API). */
-export const webhookEventKeys = pgTable('webhook_event_keys', {
-  key: text('key').primaryKey(),
-  deliveryId: bigint('delivery_id', { mode: 'number' }),
-  appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * One row per applied event of an account (dedupeKey for webhooks, `event:<id>` for the events API): both name
+ * amoCRM ids, which are unique only within the account.
+ */
+export const webhookEventKeys = pgTable(
+  'webhook_event_keys',
+  {
+    account: text('account').notNull().default('default'),
+    key: text('key').notNull(),
+    deliveryId: bigint('delivery_id', { mode: 'number' }),
+    appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.key] })],
+);
 
 /** A custom field value set as amoCRM sent it (by field id). */
 export interface AmoFieldValue {
@@ -54,11 +62,16 @@ export interface AmoFieldValue {
   values: { value: string | number | boolean | null; enum?: number }[];
 }
 
-/** Local copy of every amoCRM deal we heard of (created by Leadbridge or directly in amoCRM). */
+/**
+ * Local copy of every amoCRM deal we heard of (created by Leadbridge or directly in amoCRM), keyed by (account,
+ * amoCRM id): amoCRM ids are unique only within an account.
+ */
 export const amoDeals = pgTable(
   'amo_deals',
   {
-    amoLeadId: bigint('amo_lead_id', { mode: 'number' }).primaryKey(),
+    /** The amoCRM account (connection key) the deal belongs to. */
+    account: text('account').notNull().default('default'),
+    amoLeadId: bigint('amo_lead_id', { mode: 'number' }).notNull(),
     /** Our `leads` row when the deal was delivered by Leadbridge. */
     leadId: uuid('lead_id'),
     name: text('name'),
@@ -66,10 +79,10 @@ export const amoDeals = pgTable(
     statusId: bigint('status_id', { mode: 'number' }),
     responsibleUserId: bigint('responsible_user_id', { mode: 'number' }),
     price: numeric('price', { mode: 'number' }),
-    objectCost: numeric('object_cost', { mode: 'number' }),
-    commission: numeric('commission', { mode: 'number' }),
-    paymentStatus: text('payment_status'),
-    /** Mapped fields by config key (`object`, `utm_source`, …) → value (text, number or list). */
+    /**
+     * Mapped fields by config key (`object`, `object_cost`, `commission`, `payment_status`, `utm_source`, …) → value
+     * (text, number or list), as amoCRM sent it. Business fields live here only, read by their configured key.
+     */
     fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default({}),
     /** Every custom field value as last seen, keyed by field id. */
     customFields: jsonb('custom_fields').$type<Record<string, AmoFieldValue>>().notNull().default({}),
@@ -86,6 +99,7 @@ export const amoDeals = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    primaryKey({ columns: [t.account, t.amoLeadId] }),
     index('amo_deals_stage_idx').on(t.pipelineId, t.statusId),
     index('amo_deals_lead_id_idx').on(t.leadId),
     // Analytics (funnel, managers) select deals by creation date.
@@ -93,25 +107,32 @@ export const amoDeals = pgTable(
   ],
 );
 
-/** Contacts and companies (kind) as amoCRM last told us. */
-export const amoContacts = pgTable('amo_contacts', {
-  amoContactId: bigint('amo_contact_id', { mode: 'number' }).primaryKey(),
-  kind: text('kind', { enum: ['contact', 'company'] }).notNull().default('contact'),
-  name: text('name'),
-  responsibleUserId: bigint('responsible_user_id', { mode: 'number' }),
-  customFields: jsonb('custom_fields').$type<Record<string, AmoFieldValue>>().notNull().default({}),
-  leadIds: jsonb('lead_ids').$type<number[]>().notNull().default([]),
-  isDeleted: boolean('is_deleted').notNull().default(false),
-  amoUpdatedAt: timestamp('amo_updated_at', { withTimezone: true }),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+/** Contacts and companies (kind) as amoCRM last told us, keyed by (account, amoCRM id). */
+export const amoContacts = pgTable(
+  'amo_contacts',
+  {
+    account: text('account').notNull().default('default'),
+    amoContactId: bigint('amo_contact_id', { mode: 'number' }).notNull(),
+    kind: text('kind', { enum: ['contact', 'company'] }).notNull().default('contact'),
+    name: text('name'),
+    responsibleUserId: bigint('responsible_user_id', { mode: 'number' }),
+    customFields: jsonb('custom_fields').$type<Record<string, AmoFieldValue>>().notNull().default({}),
+    leadIds: jsonb('lead_ids').$type<number[]>().notNull().default([]),
+    isDeleted: boolean('is_deleted').notNull().default(false),
+    amoUpdatedAt: timestamp('amo_updated_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.amoContactId] })],
+);
 
 /** One row per stay of a deal in a stage: [entered_at, left_at). left_at null = current stage. */
 export const amoDealStages = pgTable(
   'amo_deal_stages',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The deal's account (amo_deals.account). */
+    account: text('account').notNull().default('default'),
     amoLeadId: bigint('amo_lead_id', { mode: 'number' }).notNull(),
     pipelineId: bigint('pipeline_id', { mode: 'number' }).notNull(),
     statusId: bigint('status_id', { mode: 'number' }).notNull(),
@@ -120,19 +141,20 @@ export const amoDealStages = pgTable(
     /** webhook | reconcile */
     source: text('source').notNull(),
   },
-  (t) => [index('amo_deal_stages_lead_entered_idx').on(t.amoLeadId, t.enteredAt)],
+  (t) => [index('amo_deal_stages_lead_entered_idx').on(t.account, t.amoLeadId, t.enteredAt)],
 );
 
-/** Reconciliation cursors (name → last amoCRM event created_at seen). */
+/** Reconciliation cursors per account ((account, name) → last amoCRM event created_at seen). */
 export const amoSyncCursors = pgTable(
   'amo_sync_cursors',
   {
+    account: text('account').notNull().default('default'),
     name: text('name').notNull(),
     cursor: bigint('cursor', { mode: 'number' }).notNull(),
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('amo_sync_cursors_name_uq').on(t.name)],
+  (t) => [uniqueIndex('amo_sync_cursors_account_name_uq').on(t.account, t.name)],
 );
 
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
