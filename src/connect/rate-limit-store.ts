@@ -14,10 +14,10 @@ export interface PgRateLimitStoreOptions {
    */
   safetyMargin?: number;
   /**
-   * How late (ms) a caller may send after its slot before the slot is given up and a new one taken (default 60 % of
-   * the margin's share of a second: 60 ms with the 10 % margin). The RateLimiter enforces it (see `acquire`): slots
+   * How late (ms) a caller may send after its slot before the slot is given up and a new one taken (default 30 % of
+   * the margin's share of a second: 30 ms with the 10 % margin). The RateLimiter enforces it (see `acquire`): slots
    * are `interval` = 1000 × (1 + margin) / perSecond apart and every send leaves within `maxLateMs` of its slot, so
-   * any perSecond + 1 sends — of any process — span ≥ 1000 × (1 + margin) − maxLateMs (1,040 ms by default).
+   * any perSecond + 1 sends — of any process — span ≥ 1000 × (1 + margin) − maxLateMs (1,070 ms by default).
    */
   maxLateMs?: number;
 }
