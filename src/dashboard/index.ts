@@ -16,6 +16,7 @@ export type { FirstAdminResult } from './users.js';
 export { createSessionGuard, SESSION_COOKIE, CSRF_HEADER, DashboardAuthError } from './session.js';
 export { registerUi, WEB_DIST, CSP } from './ui.js';
 export { dashboardRoutes } from './routes.js';
+export { amoCatalogSource } from './amo-catalog.js';
 export type { DashboardRouteDeps } from './routes.js';
 
 export interface DashboardDeps {
