@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { replayLeads, type ReplaySelector } from '../delivery/index.js';
-import { openDbOrServer, type ServerApi } from './server-api.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
+import type { ServerApi } from './server-api.js';
 import { action, cliLogger, stderr, stdout, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
@@ -29,16 +30,14 @@ export async function replayCommand(config: Config, selectors: ReplaySelector[],
   const out = io.out ?? stdout;
   const err = io.err ?? stderr;
   const logger = cliLogger(config);
-  const target = await openDbOrServer(config, { logger });
+  const target = await openRuntimeOrServer(config, io, { logger });
   let total = 0;
   if (target.kind === 'server') {
     for (const s of selectors) total += await replayThroughServer(target.api, s);
   } else {
-    try {
-      for (const s of selectors) total += (await replayLeads(target.db.db, s, new Date(), 'cli')).length;
-    } finally {
-      await target.db.close();
-    }
+    await withRuntime(target.rt, async (rt) => {
+      for (const s of selectors) total += (await replayLeads(rt.db.db, s, new Date(), 'cli')).length;
+    });
   }
   out(`requeued ${total} lead${total === 1 ? '' : 's'}`);
   const id = selectors.find((s): s is { id: string } => 'id' in s)?.id;
