@@ -3,23 +3,40 @@
 // list/stop/preview open the database; while a running server holds the embedded one they ask its admin API
 // (/api/admin/followups/*, server-api.ts) and print the same JSON.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, type Config } from '../config/index.js';
 import { listEnrolmentViews, type Followups } from '../followups/index.js';
 import { createLogger } from '../http/index.js';
-import { openRuntime, type Runtime } from '../runtime/index.js';
+import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/index.js';
 import { openRuntimeOrServer, withRuntime } from './runtime.js';
 import type { ServerApi } from './server-api.js';
 import { action, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
+const configOf = (o: { config?: string }): Config => loadConfig(process.env, o.config ? { configPath: o.config } : {});
+
+/** The steps-only worker's runtime: the server's follow-ups over SMTP_URL, consuming events, with the flags given. */
+export function openFollowupsWorkerRuntime(
+  config: Config,
+  o: { pollMs?: string; sendingTimeoutMs?: string },
+  extra: Pick<RuntimeOptions, 'db' | 'logger' | 'onOpen'> = {},
+): Promise<Runtime> {
+  if (!config.followups.channels.smtpUrl) throw new Error('leadbridge followups worker needs SMTP_URL (the sandbox SMTP catcher lives in the server process)');
+  return openRuntime(config, {
+    role: 'followups-worker',
+    logger: extra.logger ?? createLogger(config.logLevel),
+    ...(extra.db ? { db: extra.db } : {}),
+    ...(extra.onOpen ? { onOpen: extra.onOpen } : {}),
+    followups: { ...(o.pollMs ? { pollMs: Number(o.pollMs) } : {}), ...(o.sendingTimeoutMs ? { sendingTimeoutMs: Number(o.sendingTimeoutMs) } : {}) },
+  });
+}
+
 /** list/stop/preview: on the runtime's follow-ups, or through the running server when it holds the embedded database. */
 export async function followupsLocal<T>(
-  o: { config?: string },
+  config: Config,
   onRuntime: (rt: Runtime, fu: Followups) => Promise<T>,
   onServer: (api: ServerApi) => Promise<T>,
   io: CommandIo = {},
 ): Promise<T> {
-  const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
   const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') return onServer(target.api);
   return withRuntime(target.rt, async (rt) => onRuntime(rt, await rt.followups()));
@@ -46,7 +63,7 @@ export function registerFollowupsCommand(program: Command): void {
       action(async (o: { config?: string; lead?: string; status?: string; sequence?: string }) => {
         out(
           await followupsLocal(
-            o,
+            configOf(o),
             (rt) => listEnrolmentViews(rt.db.db, rt.account, { ...(o.lead ? { leadId: o.lead } : {}), ...(o.status ? { status: o.status } : {}), ...(o.sequence ? { sequence: o.sequence } : {}) }),
             async (api) =>
               (await api.call<{ enrolments: unknown[] }>('GET', `/api/admin/followups/enrolments?${query({ lead_id: o.lead, status: o.status, sequence: o.sequence, limit: '500' })}`)).body
@@ -62,7 +79,7 @@ export function registerFollowupsCommand(program: Command): void {
     .action(
       action(async (id: string, o: { config?: string }) => {
         const v = await followupsLocal(
-          o,
+          configOf(o),
           (_rt, fu) => fu.stopEnrolment(id),
           async (api) => {
             const r = await api.call('POST', `/api/admin/followups/enrolments/${encodeURIComponent(id)}/stop`, { accept: [200, 404] });
@@ -88,7 +105,7 @@ export function registerFollowupsCommand(program: Command): void {
       action(async (o: { config?: string; lead: string; sequence: string; step: string }) => {
         out(
           await followupsLocal(
-            o,
+            configOf(o),
             (_rt, fu) => fu.preview(o.lead, o.sequence, Number(o.step)),
             async (api) => (await api.call('GET', `/api/admin/followups/preview?${query({ lead_id: o.lead, sequence: o.sequence, step: o.step })}`)).body,
           ),
@@ -102,13 +119,7 @@ export function registerFollowupsCommand(program: Command): void {
     .option('--poll-ms <ms>', 'poll interval when idle (default 500)')
     .option('--sending-timeout-ms <ms>', 'an attempt left in sending this long is marked unknown (default 300000)')
     .action(async (o: { config?: string; pollMs?: string; sendingTimeoutMs?: string }) => {
-      const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-      if (!config.followups.channels.smtpUrl) throw new Error('leadbridge followups worker needs SMTP_URL (the sandbox SMTP catcher lives in the server process)');
-      const rt = await openRuntime(config, {
-        role: 'followups-worker',
-        logger: createLogger(config.logLevel),
-        followups: { ...(o.pollMs ? { pollMs: Number(o.pollMs) } : {}), ...(o.sendingTimeoutMs ? { sendingTimeoutMs: Number(o.sendingTimeoutMs) } : {}) },
-      });
+      const rt = await openFollowupsWorkerRuntime(configOf(o), o);
       const fu = await rt.followups().catch(async (e: unknown) => {
         await rt.close();
         throw e;
