@@ -23,6 +23,7 @@ export function openFollowupsWorkerRuntime(
   if (!config.followups.channels.smtpUrl) throw new Error('leadbridge followups worker needs SMTP_URL (the sandbox SMTP catcher lives in the server process)');
   return openRuntime(config, {
     role: 'followups-worker',
+    env: process.env,
     logger: extra.logger ?? createLogger(config.logLevel),
     ...(extra.db ? { db: extra.db } : {}),
     ...(extra.onOpen ? { onOpen: extra.onOpen } : {}),

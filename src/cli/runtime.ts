@@ -8,12 +8,13 @@ import { cliLogger, type CommandIo } from './io.js';
 
 export type RuntimeOrServer = { kind: 'runtime'; rt: Runtime } | { kind: 'server'; api: ServerApi };
 
-type CliRuntimeOptions = Omit<RuntimeOptions, 'role' | 'db' | 'onOpen'> & { role?: RuntimeOptions['role'] };
+type CliRuntimeOptions = Omit<RuntimeOptions, 'role' | 'db' | 'onOpen' | 'env'> & { role?: RuntimeOptions['role'] };
 
 /** The command's runtime (logging to stderr): on `io.db` when given (left open), else on the configured database. */
 export function openCliRuntime(config: Config, io: CommandIo, opts: CliRuntimeOptions = {}): Promise<Runtime> {
   return openRuntime(config, {
     role: 'cli',
+    env: process.env,
     logger: cliLogger(config),
     ...opts,
     ...(io.db ? { db: io.db } : {}),

@@ -48,6 +48,7 @@ export async function openWorkerRuntime(config: Config, o: WorkerCliOptions, ext
   };
   return openRuntime(config, {
     role: 'worker',
+    env: process.env,
     logger: extra.logger ?? createLogger(config.logLevel),
     ...(extra.db ? { db: extra.db } : {}),
     ...(extra.onOpen ? { onOpen: extra.onOpen } : {}),

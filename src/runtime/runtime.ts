@@ -34,8 +34,8 @@ export type RuntimeRole = 'server' | 'worker' | 'followups-worker' | 'cli';
 
 export interface RuntimeOptions {
   role: RuntimeRole;
-  /** LEADBRIDGE_WEBHOOK_JOURNAL, LEADBRIDGE_ADMIN_EMAIL / _PASSWORD, SMTP_IGNORE_TLS (default process.env). */
-  env?: NodeJS.ProcessEnv;
+  /** LEADBRIDGE_WEBHOOK_JOURNAL, LEADBRIDGE_ADMIN_EMAIL / _PASSWORD, SMTP_IGNORE_TLS (main.ts and cli/ read the environment). */
+  env: NodeJS.ProcessEnv;
   /** Default: createLogger(config.logLevel). */
   logger?: Logger;
   /** An open database to use and leave open (tests, CommandIo.db). */
@@ -103,7 +103,7 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
 
 export async function openRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
   const { role } = opts;
-  const env = opts.env ?? process.env;
+  const { env } = opts;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const log = logger.child({ module: 'runtime' });
   const account = opts.account ?? 'default';

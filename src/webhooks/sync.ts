@@ -1,4 +1,5 @@
-// Composition of the webhooks domain for main.ts: routes + processor + reconcile over one set of deps.
+// Composition of the webhooks domain: routes + processor + reconcile over one set of deps (src/runtime builds it,
+// the same for the server and `leadbridge reconcile`).
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/index.js';
@@ -44,7 +45,7 @@ export function processorSharing(
 }
 
 export interface WebhookSync {
-  /** For AppDeps.extraRoutes. */
+  /** The webhooks module's routes. */
   routes: (ctx: { metrics?: Registry }) => FastifyPluginAsync;
   processor: WebhookProcessor;
   /** The receive journal (with `journalDir`): close it after the HTTP server, before the database. */
