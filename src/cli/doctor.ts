@@ -6,14 +6,13 @@ import { loadConfig, type Config } from '../config/index.js';
 import { connectDoctor, demoSpec } from '../connect/index.js';
 import { QUEUE_TASKS, queuedJobs } from '../queue/index.js';
 import { openRuntimeOrServer, withRuntime } from './runtime.js';
-import { action, cliLogger, type CommandIo, stdout } from './setup.js';
+import { action, type CommandIo, stdout } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 /** `io.db` reuses an open database (tests). Returns the exit code. */
 export async function doctorCommand(config: Config, io: CommandIo = {}): Promise<number> {
   const out = io.out ?? stdout;
-  const logger = cliLogger(config);
-  const target = await openRuntimeOrServer(config, io, { logger });
+  const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') {
     // 503 = some check failed; the report is the same.
     const r = await target.api.call<{ ok: boolean; text: string }>('GET', '/api/admin/doctor', { accept: [200, 503] });

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { reconcileLine } from '../ops/index.js';
 import type { ReconcileResult } from '../webhooks/index.js';
 import { openRuntimeOrServer, withRuntime } from './runtime.js';
-import { action, cliLogger, stdout, type CommandIo } from './setup.js';
+import { action, stdout, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 interface ReconcileCliOptions {
@@ -16,8 +16,7 @@ interface ReconcileCliOptions {
 
 /** One reconciliation run, on the database or through the running server; returns the exit code. */
 export async function reconcileCommand(config: Config, o: { since?: number }, io: CommandIo = {}): Promise<number> {
-  const logger = cliLogger(config);
-  const target = await openRuntimeOrServer(config, io, { logger });
+  const target = await openRuntimeOrServer(config, io);
   let r: ReconcileResult;
   if (target.kind === 'server') {
     r = (await target.api.call<ReconcileResult>('POST', '/api/admin/reconcile', { body: o.since !== undefined ? { since: o.since } : {} })).body;

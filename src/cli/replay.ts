@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { replayLeads, type ReplaySelector } from '../delivery/index.js';
 import { openRuntimeOrServer, withRuntime } from './runtime.js';
 import type { ServerApi } from './server-api.js';
-import { action, cliLogger, stderr, stdout, type CommandIo } from './setup.js';
+import { action, stderr, stdout, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 interface ReplayCliOptions {
@@ -29,8 +29,7 @@ async function replayThroughServer(api: ServerApi, s: ReplaySelector): Promise<n
 export async function replayCommand(config: Config, selectors: ReplaySelector[], io: CommandIo = {}): Promise<number> {
   const out = io.out ?? stdout;
   const err = io.err ?? stderr;
-  const logger = cliLogger(config);
-  const target = await openRuntimeOrServer(config, io, { logger });
+  const target = await openRuntimeOrServer(config, io);
   let total = 0;
   if (target.kind === 'server') {
     for (const s of selectors) total += await replayThroughServer(target.api, s);

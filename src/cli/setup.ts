@@ -6,13 +6,12 @@ import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { ConnectError } from '../connect/index.js';
 import { DataDirLockedError } from '../db/index.js';
 import { setupReport } from '../ops/index.js';
-import { cliLogger, type CommandIo } from './io.js';
+import type { CommandIo } from './io.js';
 import { openRuntimeOrServer, withRuntime } from './runtime.js';
 import { ServerApiError } from './server-api.js';
 import { COMMANDS } from './commands.js';
 
 export type { CommandIo } from './io.js';
-export { cliLogger } from './io.js';
 
 /** Errors whose message is the whole story (bad config, data dir in use, missing secret key, server unreachable). */
 export function isOperatorError(e: unknown): e is Error {
@@ -62,8 +61,7 @@ interface SetupCliOptions {
 /** Runs setup with the app's connection (or through the running server); `io.db` reuses an open database (tests). */
 export async function setupCommand(config: Config, o: { dryRun?: boolean }, io: CommandIo = {}): Promise<number> {
   const out = io.out ?? stdout;
-  const logger = cliLogger(config);
-  const target = await openRuntimeOrServer(config, io, { logger });
+  const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') {
     const r = await target.api.call<WireReport>('POST', '/api/admin/setup', { body: { dry_run: o.dryRun === true } });
     return printReport(r.body, io);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { getWebhookUrl } from '../connect/index.js';
 import { openRuntimeOrServer, withRuntime } from './runtime.js';
-import { action, cliLogger, stdout, type CommandIo } from './setup.js';
+import { action, stdout, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 /** Returns the exit code; `io.db` reuses an open database (tests). */
@@ -15,7 +15,7 @@ export async function webhookUrlCommand(config: Config, io: CommandIo = {}): Pro
     out(`${config.publicUrl}/api/webhooks/amo/${config.webhookSecret}`);
     return 0;
   }
-  const target = await openRuntimeOrServer(config, io, { logger: cliLogger(config) });
+  const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') {
     out((await target.api.call<{ url: string }>('GET', '/api/admin/webhook-url')).body.url);
     return 0;
