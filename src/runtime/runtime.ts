@@ -288,7 +288,10 @@ export async function openRuntime(config: Config, opts: RuntimeOptions): Promise
   // webhooks' domain events (started here, stopped before the database).
   const dashboard = once(async () => {
     const { connect, amo } = await connection();
-    const [d, r, f] = await Promise.all([delivery(), routing(), followups()]);
+    // One at a time: the order things are built is the order their shutdown steps run (reversed).
+    const d = await delivery();
+    const r = await routing();
+    const f = await followups();
     const dash = createDashboard({
       db: db.db,
       account,
