@@ -29,6 +29,7 @@ let emu: RunningEmulator;
 let tdb: TestDb;
 let config: Config;
 let server: RuntimeDescription;
+let serverSteps: string[];
 const silent = createLogger('silent');
 
 beforeAll(async () => {
@@ -56,7 +57,9 @@ beforeAll(async () => {
   const rt = await openRuntime(config, { role: 'server', db: tdb, env: {}, logger: silent });
   try {
     await serverModules(rt);
+    rt.onClose('http', async () => undefined); // what main.ts adds once the app is built
     server = rt.describe();
+    serverSteps = rt.shutdownSteps();
   } finally {
     await rt.close();
   }
@@ -90,6 +93,22 @@ describe('one runtime for main.ts and every CLI command', () => {
     expect(server.domains.delivery).toMatchObject({ options: { contactLookup: config.delivery.contactLookup, exclusiveDb: tdb.kind === 'pglite' } });
     expect(server.domains.followups).toMatchObject({ account: 'default' });
     expect(server.process.connection).toMatchObject({ via: 'server', sharedRateLimit: true });
+  });
+
+  it('the server shuts down in the reverse order of the build, HTTP first (the borrowed database stays open)', () => {
+    expect(serverSteps).toEqual([
+      'http',
+      'retention sweep',
+      'dashboard rollups',
+      'whatsapp',
+      'follow-ups',
+      'email',
+      'webhook processor',
+      ...(tdb.kind === 'pglite' ? ['webhook journal'] : []),
+      'delivery',
+      'connection',
+      'queue',
+    ]);
   });
 
   it('reconcile builds the server’s webhook sync', async () => {

@@ -86,6 +86,8 @@ export interface Runtime {
   privacy(): Promise<Privacy>;
   /** Registers a shutdown step (run before everything registered earlier). */
   onClose(step: string, close: () => Promise<void>): void;
+  /** The shutdown steps close() would run, in order. */
+  shutdownSteps(): string[];
   describe(): RuntimeDescription;
   /** Runs the shutdown steps newest first, each timed; idempotent. */
   close(): Promise<void>;
@@ -345,6 +347,7 @@ export async function openRuntime(config: Config, opts: RuntimeOptions): Promise
     dashboard,
     privacy,
     onClose,
+    shutdownSteps: () => closers.map(([step]) => step),
     describe: () => structuredClone({ role, account, db: db.kind, domains, process: proc }),
     close: () =>
       (closing ??= (async () => {
