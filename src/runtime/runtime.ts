@@ -104,8 +104,7 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
 }
 
 export async function openRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
-  const { role } = opts;
-  const { env } = opts;
+  const { role, env } = opts;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const log = logger.child({ module: 'runtime' });
   const account = opts.account ?? 'default';
