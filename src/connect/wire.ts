@@ -2,6 +2,7 @@
 // sandbox emulator, THE connection, the routes, the `amocrm` health check, the keep-alive job, the delivery hold, and
 // the sandbox's OAuth connect + setup after listen.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppModule } from '../app-module.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AmoCircuitOpenError, AmoConnectionError, AmoServerError, type RateLimitStore } from '../amocrm/index.js';
@@ -169,4 +170,14 @@ export async function startConnect(deps: StartConnectDeps): Promise<ConnectRunti
     for (const c of closers) await c().catch(() => undefined);
     throw err;
   }
+}
+
+/** The connection as a module of the server: OAuth/status routes, the anonymous `amocrm` check, afterListen. */
+export function connectAppModule(connect: ConnectRuntime): AppModule {
+  return {
+    name: 'connection',
+    routes: (ctx) => connect.routes(ctx.requireAdmin),
+    health: { amocrm: () => connect.publicHealthCheck() },
+    start: (appUrl) => connect.afterListen(appUrl),
+  };
 }

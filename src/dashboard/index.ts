@@ -9,6 +9,7 @@ import { dashboardRoutes } from './routes.js';
 import { createSessionGuard } from './session.js';
 import { registerUi, WEB_DIST } from './ui.js';
 import { ensureFirstAdmin, type FirstAdminResult } from './users.js';
+import type { AppModule } from '../app-module.js';
 
 export { addUser, resetPassword, listUsers, ensureFirstAdmin, DashboardUserError, normaliseEmail } from './users.js';
 export { generatePassword } from './passwords.js';
@@ -94,4 +95,9 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     },
     start: () => ensureFirstAdmin(deps.db, { email: deps.adminEmail, password: deps.adminPassword, sandbox: deps.sandbox }),
   };
+}
+
+/** The dashboard as a module of the server: its API and the built front end. */
+export function dashboardAppModule(d: Dashboard): AppModule {
+  return { name: 'dashboard', routes: () => d.routes() };
 }

@@ -8,6 +8,7 @@ import { dumpPglite } from './backup.js';
 import { forgetPerson, type ForgetRequest, type ForgetResult } from './forget.js';
 import { createRetention, type Retention, type RetentionDeps, type RetentionSettings } from './retention.js';
 import { privacyRoutes } from './routes.js';
+import type { AppModule } from '../app-module.js';
 
 export { dumpPglite, pgliteClient, restorePglite, verifyArchive } from './backup.js';
 export type { ArchiveInfo, RestoreOptions, RestoreResult } from './backup.js';
@@ -49,4 +50,9 @@ export function createPrivacy(deps: PrivacyDeps): Privacy {
         now: () => new Date(now()),
       }),
   };
+}
+
+/** Privacy as a module of the server: backup and forget (admin API); the retention sweep once listening. */
+export function privacyAppModule(p: Privacy): AppModule {
+  return { name: 'privacy', routes: (ctx) => p.routes(ctx), start: async () => p.retention.start() };
 }

@@ -1,15 +1,20 @@
-// serverModules(rt): what the server mounts and starts, as a list of modules built from the runtime (main.ts
-// passes them to buildApp, listens, then starts them in this order). Routes register in this order; start() runs in
-// this order after listen: the WhatsApp sandbox learns the URL, connect runs the sandbox's OAuth + setup, then the
-// workers start (delivery once setup is done and behind the connection's hold).
+// serverModules(rt): what the server mounts and starts — each domain's module (its `<domain>AppModule` factory over
+// what the runtime built), in one list. main.ts passes them to buildApp, listens, then starts them in this order:
+// the WhatsApp sandbox learns the URL, connect runs the sandbox's OAuth + setup, then the workers start (delivery
+// once setup is done and behind the connection's hold). Routes register in the same order.
 import type { AppModule } from '../app-module.js';
-import { createCapture } from '../capture/index.js';
-import { getWebhookUrl } from '../connect/index.js';
-import type { FirstAdminResult } from '../dashboard/index.js';
-import { deliveryRoutes } from '../delivery/index.js';
+import { captureAppModule, createCapture } from '../capture/index.js';
+import { connectAppModule, getWebhookUrl } from '../connect/index.js';
+import { dashboardAppModule, type FirstAdminResult } from '../dashboard/index.js';
+import { deliveryAppModule } from '../delivery/index.js';
+import { emailAppModule } from '../email/index.js';
+import { followupsAppModule } from '../followups/index.js';
 import { createIntake } from '../intake/index.js';
-import { collectReport, opsRoutes, setupReport, writeAdminTokenFile } from '../ops/index.js';
-import { dealView } from '../webhooks/index.js';
+import { collectReport, opsAppModule, setupReport, writeAdminTokenFile } from '../ops/index.js';
+import { privacyAppModule } from '../privacy/index.js';
+import { routingAppModule } from '../routing/index.js';
+import { dealView, webhooksAppModule } from '../webhooks/index.js';
+import { whatsappAppModule } from '../whatsapp/index.js';
 import type { Runtime } from './runtime.js';
 
 export interface ServerModules {
@@ -68,84 +73,34 @@ export async function serverModules(rt: Runtime): Promise<ServerModules> {
   });
   const modules: AppModule[] = [
     intake,
-    { name: 'whatsapp', routes: () => whatsapp.routes(), start: async (appUrl) => whatsapp.listening(appUrl) },
+    whatsappAppModule(whatsapp),
+    connectAppModule(connect),
     {
-      name: 'connection',
-      routes: (ctx) => connect.routes(ctx.requireAdmin),
-      health: { amocrm: () => connect.publicHealthCheck() },
-      start: async (appUrl) => {
-        await connect.afterListen(appUrl);
+      name: 'sandbox notice',
+      // After the sandbox's setup. The full URL holds the webhook secret: printed for the operator, never logged.
+      start: async () => {
         if (config.sandbox) {
-          // The full URL holds the webhook secret: printed for the operator, never logged.
           process.stdout.write(`SANDBOX webhook URL (amoCRM → Leadbridge; also \`npx leadbridge webhook-url\`): ${await getWebhookUrl(db.db, config)}\n\n`);
         }
       },
     },
-    {
-      name: 'delivery',
-      routes: (ctx) => deliveryRoutes({ db: db.db, requireAdmin: ctx.requireAdmin, onReplayed: () => delivery.wake() }),
-      health: {
-        delivery: async () => ({ ...(await delivery.health()) }),
-        queue: async () => ({ ok: true, ...(await rt.queueView()) }),
-      },
-      start: async () => {
-        // Held by connect while the connection is unusable.
-        connect.bindDeliveryPause(delivery);
-        delivery.start();
-      },
-    },
-    {
-      name: 'webhooks',
-      routes: webhooks.routes,
-      // Reconciliation every 5 min (LEADBRIDGE_RECONCILE_CRON overrides, `off` disables; `leadbridge reconcile` runs it once).
-      start: async () => {
-        webhooks.processor.start();
-        await queue.work('reconcile_amo', async () => {
-          try {
-            await webhooks.reconcile();
-          } catch (err) {
-            log.warn({ err }, 'reconciliation failed; the next run retries');
-          }
-        });
-        if (config.reconcileCron) await queue.schedule('reconcile_amo', config.reconcileCron, {});
-      },
-    },
-    {
-      name: 'ops',
-      routes: (ctx) =>
-        opsRoutes({
-          requireAdmin: ctx.requireAdmin,
-          webhookUrl: () => getWebhookUrl(db.db, config),
-          // `leadbridge setup` / `reconcile` while this server holds the embedded database (cli/server-api.ts).
-          setup: ({ dryRun }) => collectReport((print) => setupReport({ config, db, conn: connect.conn, dryRun, print })),
-          reconcile: (o) => webhooks.reconcile(o),
-        }),
-    },
-    { name: 'capture', routes: () => capture.routes({ intake: intake.intake }) },
-    { name: 'dashboard', routes: () => dashboard.routes() },
-    {
-      name: 'follow-ups',
-      routes: (ctx) => followups.routes(ctx),
-      health: { followups: async () => ({ ...(await followups.health()), email: await email.health(), whatsapp: await whatsapp.health() }) },
-      start: async () => followups.start(),
-    },
-    { name: 'email', routes: (ctx) => email.routes(ctx, () => whatsapp.sandboxMessages()) },
-    { name: 'privacy', routes: (ctx) => privacy.routes(ctx), start: async () => privacy.retention.start() },
-    {
-      name: 'routing',
-      // The take-up deadline reassigns deals left in their first stage.
-      start: async () => {
-        if (!routing.takeUpEnabled) return;
-        await queue.work('routing_take_up', async () => {
-          try {
-            await routing.takeUpOnce();
-          } catch (err) {
-            log.warn({ err }, 'take-up check failed; the next run retries');
-          }
-        });
-        await queue.schedule('routing_take_up', '* * * * *', {});
-      },
-    },
+    // Held by connect while the connection is unusable.
+    deliveryAppModule({ delivery, db: db.db, hold: (d) => connect.bindDeliveryPause(d) }),
+    { name: 'queue', health: { queue: async () => ({ ok: true, ...(await rt.queueView()) }) } },
+    // Reconciliation every 5 min (LEADBRIDGE_RECONCILE_CRON overrides, `off` disables; `leadbridge reconcile` runs it once).
+    webhooksAppModule(webhooks, { queue, reconcileCron: config.reconcileCron, logger: log }),
+    opsAppModule({
+      webhookUrl: () => getWebhookUrl(db.db, config),
+      // `leadbridge setup` / `reconcile` while this server holds the embedded database (cli/server-api.ts).
+      setup: ({ dryRun }) => collectReport((print) => setupReport({ config, db, conn: connect.conn, dryRun, print })),
+      reconcile: (o) => webhooks.reconcile(o),
+    }),
+    captureAppModule(capture, intake.intake),
+    dashboardAppModule(dashboard),
+    followupsAppModule(followups, { email: () => email.health(), whatsapp: () => whatsapp.health() }),
+    emailAppModule(email, () => whatsapp.sandboxMessages()),
+    privacyAppModule(privacy),
+    routingAppModule(routing, { queue, logger: log }),
   ];
   return { modules, adminToken: config.adminToken ?? connect.generatedAdminToken, firstAdmin };
 }

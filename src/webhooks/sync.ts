@@ -9,6 +9,8 @@ import { createWebhookProcessor, type ProcessorDeps, type WebhookProcessor } fro
 import { reconcileOnce, type ReconcileResult } from './reconcile.js';
 import { webhookRoutes } from './routes.js';
 import type { DealFieldMap, WebhookLogger, WebhookSource } from './types.js';
+import type { AppModule } from '../app-module.js';
+import type { Queue } from '../queue/index.js';
 
 export interface WebhookSyncDeps {
   db: Database;
@@ -94,6 +96,31 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
         ...(deps.rawRetentionDays !== undefined ? { retention: { deliveriesDays: deps.rawRetentionDays } } : {}),
         ...(opts.since !== undefined ? { since: opts.since } : {}),
       });
+    },
+  };
+}
+
+/**
+ * Webhook sync as a module of the server: the receiver's routes; once listening, the processor and the scheduled
+ * reconciliation (`reconcileCron`; null = off).
+ */
+export function webhooksAppModule(
+  sync: WebhookSync,
+  deps: { queue: Pick<Queue, 'work' | 'schedule'>; reconcileCron: string | null; logger?: Pick<WebhookLogger, 'warn'> },
+): AppModule {
+  return {
+    name: 'webhooks',
+    routes: sync.routes,
+    start: async () => {
+      sync.processor.start();
+      await deps.queue.work('reconcile_amo', async () => {
+        try {
+          await sync.reconcile();
+        } catch (err) {
+          deps.logger?.warn({ err }, 'reconciliation failed; the next run retries');
+        }
+      });
+      if (deps.reconcileCron) await deps.queue.schedule('reconcile_amo', deps.reconcileCron, {});
     },
   };
 }
