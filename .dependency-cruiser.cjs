@@ -29,9 +29,17 @@ module.exports = {
     },
     {
       name: 'domains-do-not-import-wiring',
+      comment: 'Only main.ts and cli/ compose the system (through runtime/); a domain is handed what it needs.',
       severity: 'error',
       from: { path: '^src/(intake|delivery|webhooks|connect|provision|db|queue|analytics|dashboard)/' },
-      to: { path: '^src/(http|cli|main\\.ts)' },
+      to: { path: '^src/(http|cli|runtime|main\\.ts)' },
+    },
+    {
+      name: 'only-entry-points-open-the-runtime',
+      comment: 'runtime/ composes the system for main.ts and cli/; no other folder reaches it (they are handed what they need).',
+      severity: 'error',
+      from: { path: '^src/[^/]+/', pathNot: '^src/(cli|runtime)/' },
+      to: { path: '^src/runtime/' },
     },
     {
       name: 'shared-pieces-stand-alone',

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { leads, migrateDb, wrapPglite, wrapPostgres, type Db } from '../src/db/index.js';
 import { createDelivery, type ContactLookup } from '../src/delivery/index.js';
-import { buildApp } from '../src/http/index.js';
+import { buildApp } from '../test/app.js';
 import { apiCalls, benchClient, benchEmulator, loadLeads, maxPerSecond, pct } from './delivery-lib.js';
 
 const arg = (name: string, fallback: string): string => {

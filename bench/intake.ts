@@ -20,8 +20,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { openDb, type Db } from '../src/db/index.js';
-import { buildApp } from '../src/http/index.js';
 import { createLogger } from '../src/logger.js';
+import { buildApp } from '../test/app.js';
 import type { PhaseCommand, PhaseResult } from './lib/load.js';
 import { backendCpuMs } from './lib/pg-cpu.js';
 

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   }
   const { openDb, migrateDb, wrapPglite, webhookDeliveries, amoDeals } = await import('../src/db/index.js');
   const { PGlite } = await import('@electric-sql/pglite');
-  const { buildApp } = await import('../src/http/index.js');
+  const { buildApp } = await import('../test/app.js');
   const { loadConfig } = await import('../src/config/index.js');
   const { createInboxWriter, createWebhookProcessor, processorSharing, webhookRoutes } = await import('../src/webhooks/index.js');
   const { openWebhookJournal } = await import('../src/webhooks/journal.js');

@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { loadConfig } from '../src/config/index.js';
 import { migrateDb, whatsappMessages, wrapPglite, wrapPostgres, type Db } from '../src/db/index.js';
-import { buildApp } from '../src/http/index.js';
+import { buildApp } from '../test/app.js';
 import { createWhatsAppChannel, whatsappWebhookRoutes } from '../src/whatsapp/index.js';
 import { DEFAULT_PHONE_NUMBER_ID, DEFAULT_TOKEN, maxInWindow, startWhatsAppEmulator } from '../src/whatsapp-emulator/index.js';
 import { pct } from './delivery-lib.js';

@@ -1,7 +1,7 @@
 // Test helpers for the dashboard: the app with the dashboard wired (fixed clock, a fixed amoCRM catalog), users,
 // and signing in through the real login route.
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/http/index.js';
+import { buildApp } from './app.js';
 import type { Db } from '../src/db/index.js';
 import type { CatalogSource } from '../src/analytics/index.js';
 import { testConfig } from './config.js';

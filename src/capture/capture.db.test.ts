@@ -12,7 +12,7 @@ import { captureConfig, GOOGLE_KEY, META, TILDA_KEY } from '../../test/capture-c
 import { TEST_ADMIN_TOKEN } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { buildWidget } from '../../widget/build.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { createCapture } from './index.js';
 
 let tdb: TestDb;

@@ -9,6 +9,7 @@ import { hooksRoutes } from './hooks-routes.js';
 import { landingRoutes } from './landing/routes.js';
 import { widgetAsset } from './widget-asset.js';
 import { widgetRoutes } from './widget-routes.js';
+import type { AppModule } from '../app-module.js';
 
 export { CaptureError } from './errors.js';
 export { publicForm, widgetExtraFields } from './forms.js';
@@ -46,4 +47,9 @@ export function createCapture(deps: CaptureDeps): Capture {
       );
     },
   };
+}
+
+/** Capture as a module of the server: every surface stores through the one `intake`. */
+export function captureAppModule(c: Capture, intake: LeadIntake): AppModule {
+  return { name: 'capture', routes: () => c.routes({ intake }) };
 }

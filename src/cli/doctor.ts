@@ -5,41 +5,33 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { connectDoctor, demoSpec } from '../connect/index.js';
 import { QUEUE_TASKS, queuedJobs } from '../queue/index.js';
-import { openLocalAmo } from './local-amo.js';
-import { openDbOrServer } from './server-api.js';
-import { action, cliLogger, type CommandIo, stdout } from './setup.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
+import { action, type CommandIo, stdout } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 /** `io.db` reuses an open database (tests). Returns the exit code. */
 export async function doctorCommand(config: Config, io: CommandIo = {}): Promise<number> {
   const out = io.out ?? stdout;
-  const logger = cliLogger(config);
-  const target = io.db ? { kind: 'db' as const, db: io.db } : await openDbOrServer(config, { logger });
+  const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') {
     // 503 = some check failed; the report is the same.
     const r = await target.api.call<{ ok: boolean; text: string }>('GET', '/api/admin/doctor', { accept: [200, 503] });
     out(r.body.text);
     return r.body.ok ? 0 : 1;
   }
-  const { db } = target;
-  try {
-    const amo = await openLocalAmo(config, db, logger);
-    try {
-      const report = await connectDoctor({
-        config,
-        db,
-        conn: amo.conn,
-        queueDepth: () => queuedJobs(db, QUEUE_TASKS),
-        ...(config.sandbox && !config.account ? { spec: demoSpec() } : {}),
-      });
-      out(report.text);
-      return report.ok ? 0 : 1;
-    } finally {
-      await amo.close();
-    }
-  } finally {
-    if (!io.db) await db.close();
-  }
+  return withRuntime(target.rt, async (rt) => {
+    const { conn } = await rt.connection();
+    if (!conn) throw new Error('doctor needs the amoCRM connection');
+    const report = await connectDoctor({
+      config,
+      db: rt.db,
+      conn,
+      queueDepth: () => queuedJobs(rt.db, QUEUE_TASKS),
+      ...(config.sandbox && !config.account ? { spec: demoSpec() } : {}),
+    });
+    out(report.text);
+    return report.ok ? 0 : 1;
+  });
 }
 
 export function registerDoctorCommand(program: Command): void {

@@ -4,43 +4,43 @@
 // (/api/admin/followups/*, server-api.ts) and print the same JSON.
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
-import { openDb, type Db } from '../db/index.js';
-import { createSmtpChannel } from '../email/index.js';
-import { createFollowups, listEnrolmentViews, type Followups } from '../followups/index.js';
+import { listEnrolmentViews, type Followups } from '../followups/index.js';
 import { createLogger } from '../logger.js';
-import { loadResolvedMap } from '../provision/index.js';
-import { openDbOrServer, type ServerApi } from './server-api.js';
-import { action } from './setup.js';
+import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/index.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
+import type { ServerApi } from './server-api.js';
+import { action, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
-function followupsOn(config: Config, db: Db, consume: boolean, extra: Partial<Parameters<typeof createFollowups>[0]> = {}): Followups {
-  return createFollowups({
-    db: db.db,
-    config,
-    account: 'default',
-    channels: {},
-    pipelines: async (tx) => (await loadResolvedMap(tx))?.pipelines,
-    consume,
-    ...extra,
+const configOf = (o: { config?: string }): Config => loadConfig(process.env, o.config ? { configPath: o.config } : {});
+
+/** The steps-only worker's runtime: the server's follow-ups over SMTP_URL, consuming events, with the flags given. */
+export function openFollowupsWorkerRuntime(
+  config: Config,
+  o: { pollMs?: string; sendingTimeoutMs?: string },
+  extra: Pick<RuntimeOptions, 'db' | 'logger' | 'onOpen'> = {},
+): Promise<Runtime> {
+  if (!config.followups.channels.smtpUrl) throw new Error('leadbridge followups worker needs SMTP_URL (the sandbox SMTP catcher lives in the server process)');
+  return openRuntime(config, {
+    role: 'followups-worker',
+    env: process.env,
+    logger: extra.logger ?? createLogger(config.logLevel),
+    ...(extra.db ? { db: extra.db } : {}),
+    ...(extra.onOpen ? { onOpen: extra.onOpen } : {}),
+    followups: { ...(o.pollMs ? { pollMs: Number(o.pollMs) } : {}), ...(o.sendingTimeoutMs ? { sendingTimeoutMs: Number(o.sendingTimeoutMs) } : {}) },
   });
 }
 
-async function open(o: { config?: string }, consume: boolean, extra: Partial<Parameters<typeof createFollowups>[0]> = {}): Promise<{ config: Config; db: Db; fu: Followups }> {
-  const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-  const db = await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), migrate: true });
-  return { config, db, fu: followupsOn(config, db, consume, extra) };
-}
-
-/** list/stop/preview: on the database, or through the running server when it holds the embedded one. */
-async function local<T>(o: { config?: string }, onDb: (db: Db, fu: Followups) => Promise<T>, onServer: (api: ServerApi) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-  const target = await openDbOrServer(config, { migrate: true });
+/** list/stop/preview: on the runtime's follow-ups, or through the running server when it holds the embedded database. */
+export async function followupsLocal<T>(
+  config: Config,
+  onRuntime: (rt: Runtime, fu: Followups) => Promise<T>,
+  onServer: (api: ServerApi) => Promise<T>,
+  io: CommandIo = {},
+): Promise<T> {
+  const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') return onServer(target.api);
-  try {
-    return await onDb(target.db, followupsOn(config, target.db, false));
-  } finally {
-    await target.db.close();
-  }
+  return withRuntime(target.rt, async (rt) => onRuntime(rt, await rt.followups()));
 }
 
 const query = (q: Record<string, string | undefined>): string => {
@@ -63,9 +63,9 @@ export function registerFollowupsCommand(program: Command): void {
     .action(
       action(async (o: { config?: string; lead?: string; status?: string; sequence?: string }) => {
         out(
-          await local(
-            o,
-            (db) => listEnrolmentViews(db.db, 'default', { ...(o.lead ? { leadId: o.lead } : {}), ...(o.status ? { status: o.status } : {}), ...(o.sequence ? { sequence: o.sequence } : {}) }),
+          await followupsLocal(
+            configOf(o),
+            (rt) => listEnrolmentViews(rt.db.db, rt.account, { ...(o.lead ? { leadId: o.lead } : {}), ...(o.status ? { status: o.status } : {}), ...(o.sequence ? { sequence: o.sequence } : {}) }),
             async (api) =>
               (await api.call<{ enrolments: unknown[] }>('GET', `/api/admin/followups/enrolments?${query({ lead_id: o.lead, status: o.status, sequence: o.sequence, limit: '500' })}`)).body
                 .enrolments,
@@ -79,9 +79,9 @@ export function registerFollowupsCommand(program: Command): void {
     .option('-c, --config <path>', 'config file')
     .action(
       action(async (id: string, o: { config?: string }) => {
-        const v = await local(
-          o,
-          (_db, fu) => fu.stopEnrolment(id),
+        const v = await followupsLocal(
+          configOf(o),
+          (_rt, fu) => fu.stopEnrolment(id),
           async (api) => {
             const r = await api.call('POST', `/api/admin/followups/enrolments/${encodeURIComponent(id)}/stop`, { accept: [200, 404] });
             return r.status === 200 ? r.body : undefined;
@@ -105,9 +105,9 @@ export function registerFollowupsCommand(program: Command): void {
     .action(
       action(async (o: { config?: string; lead: string; sequence: string; step: string }) => {
         out(
-          await local(
-            o,
-            (_db, fu) => fu.preview(o.lead, o.sequence, Number(o.step)),
+          await followupsLocal(
+            configOf(o),
+            (_rt, fu) => fu.preview(o.lead, o.sequence, Number(o.step)),
             async (api) => (await api.call('GET', `/api/admin/followups/preview?${query({ lead_id: o.lead, sequence: o.sequence, step: o.step })}`)).body,
           ),
         );
@@ -120,26 +120,18 @@ export function registerFollowupsCommand(program: Command): void {
     .option('--poll-ms <ms>', 'poll interval when idle (default 500)')
     .option('--sending-timeout-ms <ms>', 'an attempt left in sending this long is marked unknown (default 300000)')
     .action(async (o: { config?: string; pollMs?: string; sendingTimeoutMs?: string }) => {
-      const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-      const ch = config.followups.channels;
-      if (!ch.smtpUrl) throw new Error('leadbridge followups worker needs SMTP_URL (the sandbox SMTP catcher lives in the server process)');
-      const logger = createLogger(config.logLevel);
-      const email = createSmtpChannel({ url: ch.smtpUrl, from: ch.mailFrom, dkim: ch.dkim, ratePerSecond: config.followups.settings.email.rate_per_second, ignoreTLS: process.env.SMTP_IGNORE_TLS === '1' });
-      const { db, fu } = await open(o, true, {
-        channels: { email },
-        logger: logger.child({ module: 'followups' }),
-        options: { ...(o.pollMs ? { pollMs: Number(o.pollMs) } : {}), ...(o.sendingTimeoutMs ? { sendingTimeoutMs: Number(o.sendingTimeoutMs) } : {}) },
+      const rt = await openFollowupsWorkerRuntime(configOf(o), o);
+      const fu = await rt.followups().catch(async (e: unknown) => {
+        await rt.close();
+        throw e;
       });
       fu.start();
-      process.stdout.write(`leadbridge followups worker running (db ${db.kind})\n`);
+      process.stdout.write(`leadbridge followups worker running (db ${rt.db.kind})\n`);
       const stop = () => {
         const force = setTimeout(() => process.exit(1), 15_000);
         force.unref();
-        void fu
-          .stop()
-          .then(() => email.close())
-          .then(() => db.close())
-          .then(() => process.exit(0), () => process.exit(1));
+        // follow-ups, then the SMTP channel, then the database (the runtime's shutdown steps).
+        void rt.close().then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -5,18 +5,15 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
-import { DataDirLockedError, openDb, type Db } from '../db/index.js';
-import { dumpPglite, forgetPerson, PrivacyError, restorePglite, verifyArchive, type ForgetRequest, type ForgetResult } from '../privacy/index.js';
-import { serverApi, ServerApiError } from './server-api.js';
+import { DataDirLockedError } from '../db/index.js';
+import { dumpPglite, PrivacyError, restorePglite, verifyArchive, type ForgetRequest, type ForgetResult } from '../privacy/index.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
+import { ServerApiError } from './server-api.js';
 import { isOperatorError, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 const PG_DUMP_HINT =
   'the database is PostgreSQL (DATABASE_URL): use pg_dump / pg_restore, e.g. `pg_dump -Fc -f leadbridge.dump "$DATABASE_URL"` (docs/privacy.md)';
-
-function openConfigured(config: Config, migrate: boolean): Promise<Db> {
-  return openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), migrate });
-}
 
 export interface BackupOptions {
   out?: string;
@@ -30,23 +27,12 @@ export async function backupCommand(config: Config, o: BackupOptions, io: Comman
   if (existsSync(file)) throw new PrivacyError('BACKUP_EXISTS', 409, `${file} exists: name another file with --out`);
   let bytes: Uint8Array;
   let via: string;
-  let db: Db | undefined = io.db;
-  let locked: DataDirLockedError | undefined;
-  try {
-    db ??= await openConfigured(config, false);
-  } catch (e) {
-    if (!(e instanceof DataDirLockedError)) throw e;
-    locked = e;
-  }
-  if (db) {
-    try {
-      bytes = await dumpPglite(db);
-      via = 'the data directory';
-    } finally {
-      if (!io.db) await db.close();
-    }
+  const target = await openRuntimeOrServer(config, io, { migrate: false });
+  if (target.kind === 'runtime') {
+    bytes = await withRuntime(target.rt, (rt) => dumpPglite(rt.db));
+    via = 'the data directory';
   } else {
-    bytes = (await serverApi(config, locked).call<Uint8Array>('GET', '/api/admin/backup', { bytes: true })).body;
+    bytes = (await target.api.call<Uint8Array>('GET', '/api/admin/backup', { bytes: true })).body;
     via = 'the running server';
   }
   const info = await verifyArchive(bytes);
@@ -85,20 +71,13 @@ export function formatForget(r: ForgetResult): string {
 
 export async function forgetCommand(config: Config, req: ForgetRequest, io: CommandIo = {}): Promise<number> {
   const out = io.out ?? ((t: string) => process.stdout.write(`${t}\n`));
-  let db: Db | undefined = io.db;
-  try {
-    db ??= await openConfigured(config, true);
-  } catch (e) {
-    if (!(e instanceof DataDirLockedError)) throw e;
-    out(formatForget((await serverApi(config, e).call<ForgetResult>('POST', '/api/admin/forget', { body: req })).body));
+  const target = await openRuntimeOrServer(config, io);
+  if (target.kind === 'server') {
+    out(formatForget((await target.api.call<ForgetResult>('POST', '/api/admin/forget', { body: req })).body));
     return 0;
   }
-  try {
-    out(formatForget(await forgetPerson({ db: db.db, defaultCountry: config.defaultCountry }, req)));
-    return 0;
-  } finally {
-    if (!io.db) await db.close();
-  }
+  out(formatForget(await withRuntime(target.rt, async (rt) => (await rt.privacy()).forget(req))));
+  return 0;
 }
 
 async function run(fn: () => Promise<number>): Promise<void> {

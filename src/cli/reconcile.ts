@@ -3,13 +3,10 @@
 // runs the same on a schedule; while it holds the embedded database, it runs this one (POST /api/admin/reconcile).
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
-import { getWebhookSecret, getWebhookUrl } from '../connect/index.js';
 import { reconcileLine } from '../ops/index.js';
-import { loadResolvedMap } from '../provision/index.js';
-import { cachedFieldMap, createWebhookSync, type ReconcileResult } from '../webhooks/index.js';
-import { openLocalAmo } from './local-amo.js';
-import { openDbOrServer } from './server-api.js';
-import { action, cliLogger, stdout, type CommandIo } from './setup.js';
+import type { ReconcileResult } from '../webhooks/index.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
+import { action, stdout, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 interface ReconcileCliOptions {
@@ -19,33 +16,13 @@ interface ReconcileCliOptions {
 
 /** One reconciliation run, on the database or through the running server; returns the exit code. */
 export async function reconcileCommand(config: Config, o: { since?: number }, io: CommandIo = {}): Promise<number> {
-  const logger = cliLogger(config);
-  const target = await openDbOrServer(config, { logger });
+  const target = await openRuntimeOrServer(config, io);
   let r: ReconcileResult;
   if (target.kind === 'server') {
     r = (await target.api.call<ReconcileResult>('POST', '/api/admin/reconcile', { body: o.since !== undefined ? { since: o.since } : {} })).body;
   } else {
-    const { db } = target;
-    try {
-      const amo = await openLocalAmo(config, db, logger);
-      try {
-        // The server's own composition (webhooks/sync.ts), so the stored webhooks are applied first here too.
-        const sync = createWebhookSync({
-          db: db.db,
-          account: 'default',
-          source: { webhookSecret: await getWebhookSecret(db.db, config), account: () => amo.conn.account(), amo: amo.conn.amo },
-          webhookUrl: await getWebhookUrl(db.db, config),
-          fieldMap: cachedFieldMap(() => loadResolvedMap(db.db)),
-          logger: logger.child({ module: 'webhooks' }),
-          embedded: db.kind === 'pglite',
-        });
-        r = await sync.reconcile(o.since !== undefined ? { since: o.since } : {});
-      } finally {
-        await amo.close();
-      }
-    } finally {
-      await db.close();
-    }
+    // The server's webhook sync (runtime.webhooks()): the stored webhooks are applied first here too.
+    r = await withRuntime(target.rt, async (rt) => (await rt.webhooks()).reconcile(o.since !== undefined ? { since: o.since } : {}));
   }
   (io.out ?? stdout)(reconcileLine(r));
   return 0;

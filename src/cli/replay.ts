@@ -4,8 +4,9 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { replayLeads, type ReplaySelector } from '../delivery/index.js';
-import { openDbOrServer, type ServerApi } from './server-api.js';
-import { action, cliLogger, stderr, stdout, type CommandIo } from './setup.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
+import type { ServerApi } from './server-api.js';
+import { action, stderr, stdout, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
 interface ReplayCliOptions {
@@ -28,17 +29,14 @@ async function replayThroughServer(api: ServerApi, s: ReplaySelector): Promise<n
 export async function replayCommand(config: Config, selectors: ReplaySelector[], io: CommandIo = {}): Promise<number> {
   const out = io.out ?? stdout;
   const err = io.err ?? stderr;
-  const logger = cliLogger(config);
-  const target = await openDbOrServer(config, { logger });
+  const target = await openRuntimeOrServer(config, io);
   let total = 0;
   if (target.kind === 'server') {
     for (const s of selectors) total += await replayThroughServer(target.api, s);
   } else {
-    try {
-      for (const s of selectors) total += (await replayLeads(target.db.db, s, new Date(), 'cli')).length;
-    } finally {
-      await target.db.close();
-    }
+    await withRuntime(target.rt, async (rt) => {
+      for (const s of selectors) total += (await replayLeads(rt.db.db, s, new Date(), 'cli')).length;
+    });
   }
   out(`requeued ${total} lead${total === 1 ? '' : 's'}`);
   const id = selectors.find((s): s is { id: string } => 'id' in s)?.id;

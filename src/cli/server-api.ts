@@ -1,12 +1,13 @@
-// How a CLI command reaches the data: it opens the database itself, or — when a running server holds the embedded
-// database (PGlite's data directory is locked to one process) — it asks that server's admin API instead.
+// How a CLI command reaches the data: it opens the runtime itself (cli/runtime.ts openRuntimeOrServer), or — when
+// a running server holds the embedded database (PGlite's data directory is locked to one process) — it asks that
+// server's admin API instead. openDbOrServer is the same for a command that needs only the database.
 //
-//   const target = await openDbOrServer(config, { logger });
+//   const target = await openRuntimeOrServer(config, io);
 //   if (target.kind === 'server') {
 //     const r = await target.api.call<{ url: string }>('GET', '/api/admin/webhook-url');
 //     out(r.body.url);
 //   } else {
-//     try { …target.db… } finally { await target.db.close(); }
+//     await withRuntime(target.rt, async (rt) => …rt.db…, await rt.webhooks() …);
 //   }
 //
 // The server is found from the same config the server reads: http://HOST:PORT (0.0.0.0 / :: → 127.0.0.1). The admin

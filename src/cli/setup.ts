@@ -2,22 +2,16 @@
 // deletes), subscribe Leadbridge's webhook URL, store the resolved ids. A second run changes nothing and says so.
 // While a running server holds the embedded database, the server runs it (POST /api/admin/setup, server-api.ts).
 import type { Command } from 'commander';
-import { destination, type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { ConnectError } from '../connect/index.js';
-import { DataDirLockedError, type Db } from '../db/index.js';
-import { createLogger } from '../logger.js';
+import { DataDirLockedError } from '../db/index.js';
 import { setupReport } from '../ops/index.js';
-import { openLocalAmo } from './local-amo.js';
-import { openDbOrServer, ServerApiError } from './server-api.js';
+import type { CommandIo } from './io.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
+import { ServerApiError } from './server-api.js';
 import { COMMANDS } from './commands.js';
 
-export interface CommandIo {
-  out?: (text: string) => void;
-  err?: (text: string) => void;
-  /** An open database to use (and leave open) instead of opening the configured one. */
-  db?: Db;
-}
+export type { CommandIo } from './io.js';
 
 /** Errors whose message is the whole story (bad config, data dir in use, missing secret key, server unreachable). */
 export function isOperatorError(e: unknown): e is Error {
@@ -26,10 +20,6 @@ export function isOperatorError(e: unknown): e is Error {
 
 export const stdout = (t: string) => process.stdout.write(`${t}\n`);
 
-/** The commands' logger: warnings and errors (LOG_LEVEL=debug for more), on stderr so stdout is only the report. */
-export function cliLogger(config: Config): Logger {
-  return createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, destination({ fd: 2, sync: true }));
-}
 export const stderr = (t: string) => process.stderr.write(`${t}\n`);
 
 /** A command the server ran for us (POST /api/admin/setup): what it printed and its exit code. */
@@ -71,23 +61,16 @@ interface SetupCliOptions {
 /** Runs setup with the app's connection (or through the running server); `io.db` reuses an open database (tests). */
 export async function setupCommand(config: Config, o: { dryRun?: boolean }, io: CommandIo = {}): Promise<number> {
   const out = io.out ?? stdout;
-  const logger = cliLogger(config);
-  const target = io.db ? { kind: 'db' as const, db: io.db } : await openDbOrServer(config, { logger });
+  const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') {
     const r = await target.api.call<WireReport>('POST', '/api/admin/setup', { body: { dry_run: o.dryRun === true } });
     return printReport(r.body, io);
   }
-  const { db } = target;
-  try {
-    const amo = await openLocalAmo(config, db, logger);
-    try {
-      return await setupReport({ config, db, conn: amo.conn, dryRun: o.dryRun === true, print: out });
-    } finally {
-      await amo.close();
-    }
-  } finally {
-    if (!io.db) await db.close();
-  }
+  return withRuntime(target.rt, async (rt) => {
+    const { conn } = await rt.connection();
+    if (!conn) throw new Error('setup needs the amoCRM connection');
+    return setupReport({ config, db: rt.db, conn, dryRun: o.dryRun === true, print: out });
+  });
 }
 
 export function registerSetupCommand(program: Command): void {

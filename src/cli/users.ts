@@ -3,9 +3,10 @@
 // one is generated and printed once. On embedded PGlite stop the server first (it holds the data folder).
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { openDb } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import { addUser, DashboardUserError, generatePassword, listUsers, resetPassword } from '../dashboard/index.js';
 import { createLogger } from '../logger.js';
+import { openCliRuntime, withRuntime } from './runtime.js';
 import { COMMANDS } from './commands.js';
 
 async function readPassword(): Promise<{ password: string; generated: boolean }> {
@@ -20,22 +21,22 @@ async function readPassword(): Promise<{ password: string; generated: boolean }>
   return { password: generatePassword(), generated: true };
 }
 
-async function withDb<T>(configPath: string | undefined, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T | undefined> {
+async function withDb<T>(configPath: string | undefined, fn: (db: Db) => Promise<T>): Promise<T | undefined> {
   const config = loadConfig(process.env, configPath ? { configPath } : {});
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const db = await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), logger });
-  try {
-    return await fn(db);
-  } catch (err) {
-    if (err instanceof DashboardUserError) {
-      process.stderr.write(`leadbridge users: ${err.message}\n`);
-      process.exitCode = 1;
-      return undefined;
+  const rt = await openCliRuntime(config, {}, { logger });
+  return withRuntime(rt, async () => {
+    try {
+      return await fn(rt.db);
+    } catch (err) {
+      if (err instanceof DashboardUserError) {
+        process.stderr.write(`leadbridge users: ${err.message}\n`);
+        process.exitCode = 1;
+        return undefined;
+      }
+      throw err;
     }
-    throw err;
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 export function registerUsersCommand(program: Command): void {

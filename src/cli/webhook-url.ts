@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { getWebhookUrl } from '../connect/index.js';
-import { openDbOrServer } from './server-api.js';
+import { openRuntimeOrServer, withRuntime } from './runtime.js';
 import { action, stdout, type CommandIo } from './setup.js';
 import { COMMANDS } from './commands.js';
 
@@ -15,17 +15,15 @@ export async function webhookUrlCommand(config: Config, io: CommandIo = {}): Pro
     out(`${config.publicUrl}/api/webhooks/amo/${config.webhookSecret}`);
     return 0;
   }
-  const target = io.db ? { kind: 'db' as const, db: io.db } : await openDbOrServer(config, { migrate: true });
+  const target = await openRuntimeOrServer(config, io);
   if (target.kind === 'server') {
     out((await target.api.call<{ url: string }>('GET', '/api/admin/webhook-url')).body.url);
     return 0;
   }
-  try {
-    out(await getWebhookUrl(target.db.db, config));
+  return withRuntime(target.rt, async (rt) => {
+    out(await getWebhookUrl(rt.db.db, config));
     return 0;
-  } finally {
-    if (!io.db) await target.db.close();
-  }
+  });
 }
 
 export function registerWebhookUrlCommand(program: Command): void {

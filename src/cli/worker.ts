@@ -4,18 +4,13 @@
 // environment (AMOCRM_LONG_LIVED_TOKEN or AMOCRM_ACCESS_TOKEN, AMOCRM_DOMAIN); otherwise it uses THE connection
 // (encrypted token store) like the server.
 import type { Command } from 'commander';
-import { AmoClient, longLivedTokenSet, MemoryTokenStore } from '../amocrm/index.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { createAmoConnection, resolveSecretKey } from '../connect/index.js';
-import { PgRateLimitStore } from '../connect/index.js';
-import { openDb, type Db } from '../db/index.js';
-import { CONTACT_LOOKUPS, createDelivery, type ContactLookup } from '../delivery/index.js';
+import { CONTACT_LOOKUPS, type ContactLookup, type DeliveryOptions } from '../delivery/index.js';
 import { createLogger } from '../logger.js';
-import { loadResolvedMap } from '../provision/index.js';
-import { createRouting } from '../routing/index.js';
+import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/index.js';
 import { COMMANDS } from './commands.js';
 
-interface WorkerCliOptions {
+export interface WorkerCliOptions {
   config?: string;
   amoBaseUrl?: string;
   contactLookup?: string;
@@ -34,30 +29,32 @@ const int = (v: string | undefined, name: string): number | undefined => {
   return n;
 };
 
-async function amoFor(config: Config, db: Db, o: WorkerCliOptions): Promise<AmoClient> {
-  const perSecond = int(o.perSecond, 'per-second') ?? config.delivery.ratePerSecond;
-  const margin = o.rateMargin === undefined ? undefined : Number(o.rateMargin);
-  if (margin !== undefined && !(margin >= 0 && margin < 1)) throw new Error('--rate-margin must be between 0 and 1');
-  const rateLimitStore = new PgRateLimitStore(db.db, margin === undefined ? {} : { safetyMargin: margin });
-  if (o.amoBaseUrl) {
-    const token = config.amocrm.longLivedToken ?? config.amocrm.accessToken;
-    if (!token || !config.amocrm.host) throw new Error('--amo-base-url needs AMOCRM_DOMAIN and AMOCRM_LONG_LIVED_TOKEN (or AMOCRM_ACCESS_TOKEN)');
-    return new AmoClient({
-      domain: config.amocrm.host,
-      baseUrl: o.amoBaseUrl,
-      tokens: new MemoryTokenStore(longLivedTokenSet(token)),
-      rateLimit: { store: rateLimitStore, perSecond },
-    });
-  }
-  const key = await resolveSecretKey(db.db, config);
-  const conn = await createAmoConnection({
-    config,
-    db,
-    key,
-    rateLimitStore,
-    client: { perSecond },
+/** The worker's runtime: the server's delivery and routing (runtime.delivery()), with the flags given on top. */
+export async function openWorkerRuntime(config: Config, o: WorkerCliOptions, extra: Pick<RuntimeOptions, 'db' | 'logger' | 'onOpen'> = {}): Promise<Runtime> {
+  const lookup = o.contactLookup;
+  if (lookup !== undefined && !CONTACT_LOOKUPS.includes(lookup as ContactLookup)) throw new Error(`--contact-lookup must be one of ${CONTACT_LOOKUPS.join(', ')}`);
+  const perSecond = int(o.perSecond, 'per-second');
+  const rateMargin = o.rateMargin === undefined ? undefined : Number(o.rateMargin);
+  const concurrency = int(o.concurrency, 'concurrency');
+  const claimTimeoutMs = int(o.claimTimeoutMs, 'claim-timeout-ms');
+  const requestTimeoutMs = int(o.requestTimeoutMs, 'request-timeout-ms');
+  const pollIntervalMs = int(o.pollMs, 'poll-ms');
+  const delivery: DeliveryOptions = {
+    ...(lookup ? { contactLookup: lookup as ContactLookup } : {}),
+    ...(concurrency ? { concurrency } : {}),
+    ...(claimTimeoutMs ? { claimTimeoutMs } : {}),
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+    ...(pollIntervalMs ? { pollIntervalMs } : {}),
+  };
+  return openRuntime(config, {
+    role: 'worker',
+    env: process.env,
+    logger: extra.logger ?? createLogger(config.logLevel),
+    ...(extra.db ? { db: extra.db } : {}),
+    ...(extra.onOpen ? { onOpen: extra.onOpen } : {}),
+    connection: { ...(perSecond ? { perSecond } : {}), ...(rateMargin !== undefined ? { rateMargin } : {}), ...(o.amoBaseUrl ? { amoBaseUrl: o.amoBaseUrl } : {}) },
+    delivery,
   });
-  return conn.amo;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -75,33 +72,12 @@ export function registerWorkerCommand(program: Command): void {
     .option('--rate-margin <fraction>', 'space request slots this much wider than 1/rate (default 0.1)')
     .action(async (o: WorkerCliOptions) => {
       const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
-      const logger = createLogger(config.logLevel);
-      const lookup = o.contactLookup ?? config.delivery.contactLookup;
-      if (!CONTACT_LOOKUPS.includes(lookup as ContactLookup)) throw new Error(`--contact-lookup must be one of ${CONTACT_LOOKUPS.join(', ')}`);
-      const db = await openDb({ ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }), logger });
-      const concurrency = int(o.concurrency, 'concurrency');
-      const claimTimeoutMs = int(o.claimTimeoutMs, 'claim-timeout-ms');
-      const requestTimeoutMs = int(o.requestTimeoutMs, 'request-timeout-ms');
-      const pollIntervalMs = int(o.pollMs, 'poll-ms');
-      const amo = await amoFor(config, db, o);
-      const routing = createRouting({ db: db.db, amo, config: config.routing, logger });
-      const delivery = createDelivery({
-        db: db.db,
-        amo,
-        config,
-        route: (leads, ctx) => routing.route(leads, ctx),
-        resolved: async () => (await loadResolvedMap(db.db)) ?? undefined,
-        logger,
-        phoneCountry: config.defaultCountry,
-        options: {
-          contactLookup: lookup as ContactLookup,
-          exclusiveDb: db.kind === 'pglite',
-          ...(concurrency ? { concurrency } : {}),
-          ...(claimTimeoutMs ? { claimTimeoutMs } : {}),
-          ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
-          ...(pollIntervalMs ? { pollIntervalMs } : {}),
-        },
+      const rt = await openWorkerRuntime(config, o);
+      const delivery = await rt.delivery().catch(async (e: unknown) => {
+        await rt.close();
+        throw e;
       });
+      const { db, logger } = rt;
       delivery.start();
       process.stdout.write(`leadbridge worker ${delivery.workerId} delivering (lookup ${delivery.lookup}, db ${db.kind})\n`);
       let closing = false;
@@ -111,13 +87,11 @@ export function registerWorkerCommand(program: Command): void {
         logger.info({ signal }, 'worker stopping');
         const force = setTimeout(() => process.exit(1), 15_000);
         force.unref();
-        void delivery
-          .stop()
-          .then(() => db.close())
-          .then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
+        // The delivery, then the database (the runtime's shutdown steps).
+        void rt.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -25,6 +25,6 @@ export type { Sandbox } from './sandbox.js';
 export { ConnectError } from './errors.js';
 export type { ConnectErrorCode } from './errors.js';
 export { encryptSecret, decryptSecret, generateKey, parseSecretKey, signState, verifyState, verifyDisableHookSignature } from './crypto.js';
-export { startConnect } from './wire.js';
+export { connectAppModule, startConnect } from './wire.js';
 export type { ConnectRuntime, StartConnectDeps } from './wire.js';
 export { PgRateLimitStore, type PgRateLimitStoreOptions } from './rate-limit-store.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN } from '../../test/config.js';
 import { amoConnections } from '../db/index.js';
 import type { AmoConnection } from './connection.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import type { ConnectRoutesDeps } from './routes.js';
 import { createHarness, type Harness } from '../../test/connect.js';
 

@@ -9,7 +9,7 @@ import { connectDoctor } from './doctor.js';
 import { getWebhookUrl } from './keys.js';
 import { demoSpec } from './sandbox.js';
 import { runSetup } from './setup.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import type { ConnectRoutesDeps } from './routes.js';
 import { createHarness, type Harness } from '../../test/connect.js';
 

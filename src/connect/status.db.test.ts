@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN } from '../../test/config.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import type { AmoConnection } from './connection.js';
 import { amocrmHealthCheck } from './status-view.js';
 import { createHarness, type Harness } from '../../test/connect.js';

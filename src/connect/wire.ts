@@ -1,6 +1,8 @@
-// Everything main.ts needs from connect in one call: the key, the sandbox emulator, THE connection, the routes, the
-// `amocrm` health check, the keep-alive job, the delivery hold, and the sandbox's OAuth connect + setup after listen.
+// Everything the server needs from connect in one call (src/runtime builds it for role `server`): the key, the
+// sandbox emulator, THE connection, the routes, the `amocrm` health check, the keep-alive job, the delivery hold, and
+// the sandbox's OAuth connect + setup after listen.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppModule } from '../app-module.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AmoCircuitOpenError, AmoConnectionError, AmoServerError, type RateLimitStore } from '../amocrm/index.js';
@@ -38,13 +40,13 @@ export interface ConnectRuntime {
   conn: AmoConnection;
   key: Buffer;
   sandbox: Sandbox | undefined;
-  /** Sandbox only, when LEADBRIDGE_ADMIN_TOKEN is unset: the generated admin token (set it on config before buildApp). */
+  /** Sandbox only, when LEADBRIDGE_ADMIN_TOKEN is unset: the generated admin token (the runtime passes it to buildApp as `adminToken`). */
   generatedAdminToken: string | undefined;
-  /** For AppDeps.extraRoutes: `(ctx) => connect.routes(ctx.requireAdmin)`. */
+  /** The connection module's routes: `(ctx) => connect.routes(ctx.requireAdmin)`. */
   routes(requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>): FastifyPluginAsync;
   /** The connection's health with the account host and token expiry (the dashboard's overview, behind a session). */
   healthCheck(): Promise<{ ok: boolean; [k: string]: unknown }>;
-  /** The same without the account host and token expiry: for the anonymous GET /health (AppDeps.healthChecks.amocrm). */
+  /** The same without the account host and token expiry: for the anonymous GET /health (the connection module's `amocrm` check). */
   publicHealthCheck(): Promise<{ ok: boolean; [k: string]: unknown }>;
   doctor(): Promise<DoctorReport>;
   /** Hold deliveries while the connection is not usable (delivery's `deliveryPaused`); polls while held. */
@@ -168,4 +170,14 @@ export async function startConnect(deps: StartConnectDeps): Promise<ConnectRunti
     for (const c of closers) await c().catch(() => undefined);
     throw err;
   }
+}
+
+/** The connection as a module of the server: OAuth/status routes, the anonymous `amocrm` check, afterListen. */
+export function connectAppModule(connect: ConnectRuntime): AppModule {
+  return {
+    name: 'connection',
+    routes: (ctx) => connect.routes(ctx.requireAdmin),
+    health: { amocrm: () => connect.publicHealthCheck() },
+    start: (appUrl) => connect.afterListen(appUrl),
+  };
 }

@@ -9,6 +9,7 @@ import { dashboardRoutes } from './routes.js';
 import { createSessionGuard } from './session.js';
 import { registerUi, WEB_DIST } from './ui.js';
 import { ensureFirstAdmin, type FirstAdminResult } from './users.js';
+import type { AppModule } from '../app-module.js';
 
 export { addUser, resetPassword, listUsers, ensureFirstAdmin, DashboardUserError, normaliseEmail } from './users.js';
 export { generatePassword } from './passwords.js';
@@ -16,6 +17,7 @@ export type { FirstAdminResult } from './users.js';
 export { createSessionGuard, SESSION_COOKIE, CSRF_HEADER, DashboardAuthError } from './session.js';
 export { registerUi, WEB_DIST, CSP } from './ui.js';
 export { dashboardRoutes } from './routes.js';
+export { amoCatalogSource } from './amo-catalog.js';
 export type { DashboardRouteDeps } from './routes.js';
 
 export interface DashboardDeps {
@@ -93,4 +95,9 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     },
     start: () => ensureFirstAdmin(deps.db, { email: deps.adminEmail, password: deps.adminPassword, sandbox: deps.sandbox }),
   };
+}
+
+/** The dashboard as a module of the server: its API and the built front end. */
+export function dashboardAppModule(d: Dashboard): AppModule {
+  return { name: 'dashboard', routes: () => d.routes() };
 }

@@ -9,7 +9,7 @@ import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { openDb, leads, type Db } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { spawnWorker, type ChildWorker } from '../../test/children/worker.js';
 
 const N = 120;

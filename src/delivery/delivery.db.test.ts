@@ -2,7 +2,7 @@
 // phone dedup across formats and resubmits, and the timeline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANAGER2_USER_ID, MANAGER_USER_ID } from '../amocrm-emulator/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { startHarness, waitDelivered, type Harness } from '../../test/delivery.js';
 
 let h: Harness;

@@ -1,7 +1,7 @@
 // Delivery under amoCRM trouble: outages, unknown outcomes (timeout / dropped connection after the deal was created),
 // validation errors on one lead of a batch, dead leads and replay, holds, the tag marker, incoming (unsorted) mode.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { startHarness, waitDelivered, type Harness } from '../../test/delivery.js';
 
 const COMPLEX = '/api/v4/leads/complex';

@@ -1,6 +1,7 @@
 // Delivery: the outbox worker that puts captured leads into amoCRM exactly once (claim SKIP LOCKED →
 // /leads/complex → record), its error classification, the notes outbox, replay (admin routes + SQL for the CLI).
 export { createDelivery } from './worker.js';
+export { deliveryAppModule } from './module.js';
 export type { Delivery, DeliveryDeps, DeliveryHealth, DeliveryOptions } from './worker.js';
 export type { RouteLeads } from './batch.js';
 export { classifyError, backoffMs, DEFAULT_BACKOFF } from './classify.js';

@@ -10,7 +10,7 @@ import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { leads } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { maxRequestsPerSecond, spawnWorker, type ChildWorker } from '../../test/children/worker.js';
 
 const N = 200;

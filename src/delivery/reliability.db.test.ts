@@ -1,7 +1,7 @@
 // Delivery guarantees that must hold on an amoCRM that is not kind: a search index that lags, unknown outcomes after
 // the deal (and its contact) were created, contacts a manager created a moment before the lead.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { inArray } from 'drizzle-orm';

@@ -68,7 +68,7 @@ export interface DeliveryDeps {
   resolved?: ResolvedMap | (() => Promise<ResolvedMap | undefined>);
   logger?: Logger;
   metrics?: Registry;
-  /** Routing's decision per lead (src/routing via main.ts); absent = amoCRM assigns the token's user. */
+  /** Routing's decision per lead (src/routing, wired by src/runtime); absent = amoCRM assigns the token's user. */
   route?: RouteLeads;
   now?: () => number;
   random?: () => number;

@@ -6,6 +6,7 @@ import type { EmailChannel, EmailMessage, FollowupLogger, SendResult } from '../
 import { startSmtpCatcher, type CaughtMessage, type SmtpCatcher } from './catcher.js';
 import { messagesRoutes, type ExtraMessages } from './routes.js';
 import { createSmtpChannel, type SmtpChannel } from './transport.js';
+import type { AppModule } from '../app-module.js';
 
 export { startSmtpCatcher, type CaughtMessage, type SmtpCatcher } from './catcher.js';
 export { createSmtpChannel, mailDomain, type SmtpChannel, type SmtpOptions } from './transport.js';
@@ -62,4 +63,9 @@ export function createEmail(deps: { env: ChannelEnv; ratePerSecond: number; maxC
       return { ok: smtp !== undefined, sandbox: catcher !== null };
     },
   };
+}
+
+/** The channel as a module of the server: GET /api/admin/messages (what the catcher caught, plus `extra`'s). */
+export function emailAppModule(e: EmailModule, extra?: ExtraMessages): AppModule {
+  return { name: 'email', routes: (ctx) => e.routes(ctx, extra) };
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { followupEnrolments, followupSteps } from '../db/index.js';
 import { createSmtpChannel, type SmtpChannel } from '../email/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { createFollowups, type Followups } from './index.js';
 import { freePort, startTestSmtp, testClock, yamlConfig, type TestSmtp } from '../../test/followups.js';
 

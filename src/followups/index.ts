@@ -19,6 +19,7 @@ import { compileSequences, type PipelineMap, type Sequence } from './sequences.j
 import { activeEnrolments, claimSteps, exitEnrolments, getEnrolment, listEnrolments, stepsOf, suppress, type Tx } from './sql.js';
 import type { FollowupChannels, FollowupLogger } from './types.js';
 import { signUnsubscribe, verifyUnsubscribe } from './unsubscribe.js';
+import type { AppModule, ModuleHealth } from '../app-module.js';
 
 export type * from './types.js';
 export { CONSUMED_EVENTS, applyEvents, type FollowupEvent } from './enrol.js';
@@ -327,4 +328,20 @@ async function loadKey(db: Database): Promise<string> {
   await db.insert(followupKeys).values({ name: 'unsubscribe', value: randomBytes(32).toString('base64url') }).onConflictDoNothing();
   const [row] = await db.select().from(followupKeys).where(eq(followupKeys.name, 'unsubscribe'));
   return row?.value ?? '';
+}
+
+/** Follow-ups as a module of the server: routes, the `followups` check (with its channels' health), the workers. */
+export function followupsAppModule(f: Followups, channels: Record<string, () => Promise<ModuleHealth>> = {}): AppModule {
+  return {
+    name: 'follow-ups',
+    routes: (ctx) => f.routes(ctx),
+    health: {
+      followups: async () => {
+        const out: ModuleHealth = { ...(await f.health()) };
+        for (const [name, check] of Object.entries(channels)) out[name] = await check();
+        return out;
+      },
+    },
+    start: async () => f.start(),
+  };
 }

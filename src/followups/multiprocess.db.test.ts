@@ -12,7 +12,7 @@ import { createTestDb, pgliteDump } from '../../test/db.js';
 import { loadConfig } from '../config/index.js';
 import { followupSteps, openDb } from '../db/index.js';
 import { REPO_ROOT } from '../../test/children/worker.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { createFollowups } from './index.js';
 import { startTestSmtp, type TestSmtp } from '../../test/followups.js';
 

@@ -3,8 +3,8 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { TEST_ADMIN_TOKEN, testConfig } from '../../test/config.js';
+import { buildApp, type RouteContext } from '../../test/app.js';
 import { createLogger } from '../logger.js';
-import { buildApp, type RouteContext } from './index.js';
 
 let tdb: TestDb;
 let app: FastifyInstance;

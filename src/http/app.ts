@@ -1,5 +1,5 @@
-// buildApp(deps): the Fastify app without listen() (tests use inject()). Route plugins per domain; other
-// modules add theirs through `extraRoutes` (connect, webhooks, admin) and health checks through `health.checks`.
+// buildApp(deps): the Fastify app without listen() (tests use inject()). It names no domain: it mounts the modules it
+// is given (src/app-module.ts; runtime/ builds them, intake included) — their routes and their health checks.
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import qs from 'qs';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { createLeadIntake, intakeRoutes, type IntakeDeps, type LeadIntake } from '../intake/index.js';
+import type { AppModule, RouteContext } from '../app-module.js';
 import { createAdminGuard, createTokenGuard } from './auth.js';
 import { healthRoutes, type HealthCheck } from './health.js';
 import { createMetricsRegistry } from '../metrics.js';
@@ -23,13 +23,7 @@ import { corsAllowed, securityHeaders } from './security.js';
 
 export type AdminGuard = ReturnType<typeof createAdminGuard>;
 
-/** What an extra route plugin receives besides the app: shared pieces it may need. */
-export interface RouteContext {
-  requireAdmin: AdminGuard;
-  metrics: Registry;
-  /** The one intake every capture surface stores its leads through (same validation, dedup, spam rules). */
-  intake: LeadIntake;
-}
+export type { RouteContext };
 
 export interface AppDeps {
   config: Config;
@@ -38,22 +32,13 @@ export interface AppDeps {
   logger?: Logger | false;
   /** Shared Prometheus registry; a new one when omitted. */
   metrics?: Registry;
-  /** Named health checks: `amocrm` (connection status), `queue` (depth), … */
-  healthChecks?: Record<string, HealthCheck>;
   /**
-   * Route plugin factories of other domains (connect, webhooks, admin…), registered after intake:
-   * `extraRoutes: [(ctx) => connectRoutes({ ...deps, requireAdmin: ctx.requireAdmin })]`.
+   * What the app serves: each module's routes (in this order) and health checks. The app itself adds only what
+   * every module shares: OpenAPI (/docs), CORS, rate limits, problem+json errors, GET /health and GET /metrics.
    */
-  extraRoutes?: ((ctx: RouteContext) => FastifyPluginAsync)[];
-  /** The synced amoCRM deal for GET /api/leads/:id (webhook sync). */
-  dealView?: IntakeDeps['dealView'];
-  /** The routing decision for GET /api/leads/:id (routing). */
-  routingView?: IntakeDeps['routingView'];
-  /** The lead's follow-up enrolments for GET /api/leads/:id. */
-  followupsView?: IntakeDeps['followupsView'];
-  /** Wakes the delivery worker after a lead commits. */
-  onLeadCaptured?: (leadId: string) => void;
-  now?: () => number;
+  modules: AppModule[];
+  /** The admin token (default config.adminToken; the sandbox passes its generated one). */
+  adminToken?: string;
 }
 
 function corsOrigin(origins: string[]): string | string[] | boolean {
@@ -100,7 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = deps.metrics ?? createMetricsRegistry();
   instrumentHttp(app, metrics);
-  const requireAdmin = createAdminGuard(config.adminToken);
+  const adminToken = deps.adminToken ?? config.adminToken;
+  const requireAdmin = createAdminGuard(adminToken);
 
   await app.register(formbody, {
     // Nested keys (extra[direction]=…, consent[given]=on) the way PHP/landing builders send them.
@@ -136,46 +122,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transformStaticCSP: (h: string) => h.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
   });
 
-  const forms: Record<string, { honeypot: string; extraFields: string[]; consentVersion?: string }> = {};
-  for (const [key, f] of Object.entries(config.forms)) {
-    forms[key] = { honeypot: f.honeypot, extraFields: [...Object.keys(f.fields), ...f.extraFields] };
-    const consentVersion = f.consentVersion ?? f.capture?.widget?.consent?.version;
-    if (consentVersion) forms[key].consentVersion = consentVersion;
+  const ctx: RouteContext = { requireAdmin, metrics };
+  const checks: Record<string, HealthCheck> = {};
+  for (const m of deps.modules) {
+    if (m.routes) await app.register(m.routes(ctx));
+    Object.assign(checks, m.health);
   }
-  const intakeDeps: IntakeDeps = {
-      db: deps.db.db,
-      defaultCountry: config.defaultCountry,
-      defaultForm: config.defaultForm,
-      forms,
-      honeypot: config.intake.honeypot,
-      requireAdmin,
-      rateLimit: { max: config.rateLimit.perIpPerMinute, timeWindow: 60_000 },
-      apiKeys: config.apiKeys.map((k) => ({ name: k.name, keySha256: k.keySha256, perMinute: k.perMinute })),
-      // PGlite is one session: one batch at a time. PostgreSQL: four (of the pool's ten connections); more
-      // statements in flight let PostgreSQL's own group commit share WAL flushes between them.
-      groupCommit: { maxInFlight: deps.db.kind === 'pglite' ? 1 : 4 },
-      metrics,
-      ...(deps.logger ? { logger: deps.logger.child({ module: 'intake' }) } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
-      ...(deps.onLeadCaptured ? { onLeadCaptured: deps.onLeadCaptured } : {}),
-      ...(deps.dealView ? { dealView: deps.dealView } : {}),
-      ...(deps.routingView ? { routingView: deps.routingView } : {}),
-      ...(deps.followupsView ? { followupsView: deps.followupsView } : {}),
-  };
-  const intake = createLeadIntake(intakeDeps);
-  await app.register(intakeRoutes({ ...intakeDeps, intake }));
   await app.register(
     healthRoutes({
       pingDb: () => deps.db.ping(),
       dbKind: deps.db.kind,
       sandbox: config.sandbox,
-      ...(deps.healthChecks ? { checks: deps.healthChecks } : {}),
+      checks,
     }),
   );
   await app.register(
-    metricsRoutes(metrics, createTokenGuard([config.metricsToken, config.adminToken], 'GET /metrics needs "Authorization: Bearer <LEADBRIDGE_METRICS_TOKEN>" (or the admin token)')),
+    metricsRoutes(metrics, createTokenGuard([config.metricsToken, adminToken], 'GET /metrics needs "Authorization: Bearer <LEADBRIDGE_METRICS_TOKEN>" (or the admin token)')),
   );
-  const ctx: RouteContext = { requireAdmin, metrics, intake };
-  for (const factory of deps.extraRoutes ?? []) await app.register(factory(ctx));
   return app;
 }

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { testConfig } from '../../test/config.js';
-import { buildApp } from './index.js';
+import { buildApp } from '../../test/app.js';
 
 type Media = { schema: { required?: string[]; properties?: Record<string, unknown>; example?: Record<string, unknown> }; example?: unknown };
 type Op = { requestBody?: { content: Record<string, Media> }; responses: Record<string, { description: string; content?: Record<string, Media> }>; parameters?: { name: string }[] };

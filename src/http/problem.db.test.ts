@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
-import { buildApp } from './app.js';
+import { buildApp } from '../../test/app.js';
 
 let tdb: TestDb;
 let app: FastifyInstance;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN, testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { registerUi } from '../dashboard/ui.js';
-import { buildApp } from './index.js';
+import { buildApp } from '../../test/app.js';
 import { API_CSP, PAGE_CSP } from './security.js';
 
 let tdb: TestDb;

@@ -10,7 +10,7 @@ import { createTestDb, type TestDb } from '../../test/db.js';
 import { TEST_ADMIN_TOKEN } from '../../test/config.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { leads } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 
 const SITE_KEY = 'site-backend-key-0123456789abcdef';
 const PARTNER_KEY = 'partner-key-fedcba9876543210';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { TEST_ADMIN_TOKEN } from '../../test/config.js';
 import { loadConfig } from '../config/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 
 let tdb: TestDb;
 let app: FastifyInstance;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { testConfig } from '../../test/config.js';
 import { leads } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { toBatchLead } from './capture-lead.js';
 import { writeLeads } from './lead-writer.js';
 import type { LeadInput } from './validate.js';

@@ -15,3 +15,5 @@ export { getLead, listLeadEvents, insertLeadEvent } from './sql.js';
 export type { BatchLead } from './sql.js';
 export { validateLead } from './validate.js';
 export type { LeadInput, ValidateContext } from './validate.js';
+export { createIntake, intakeForms } from './module.js';
+export type { CreateIntakeDeps, IntakeModule } from './module.js';

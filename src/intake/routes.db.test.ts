@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { TEST_ADMIN_TOKEN, testConfig } from '../../test/config.js';
 import { leadEvents, leads } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 
 let tdb: TestDb;
 let app: FastifyInstance;

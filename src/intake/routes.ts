@@ -13,7 +13,7 @@ import { getLead, listLeadEvents } from './sql.js';
 export type { IntakeFormInfo } from './accept.js';
 
 export interface IntakeDeps extends LeadIntakeDeps {
-  /** The shared intake (buildApp makes one and hands it to other capture routes too); made from these deps when absent. */
+  /** The shared intake (createIntake makes one and the runtime hands it to capture too); made from these deps when absent. */
   intake?: LeadIntake;
   /** Guards admin routes (401 when the bearer token is missing or wrong). */
   requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;

@@ -6,6 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ReconcileResult } from '../webhooks/index.js';
 import type { CommandReport } from './commands.js';
+import type { AppModule } from '../app-module.js';
 
 export interface OpsRoutesDeps {
   requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -85,4 +86,9 @@ export function opsRoutes(deps: OpsRoutesDeps): FastifyPluginAsync {
       );
     }
   };
+}
+
+/** The operator endpoints as a module of the server. */
+export function opsAppModule(deps: Omit<OpsRoutesDeps, 'requireAdmin'>): AppModule {
+  return { name: 'ops', routes: (ctx) => opsRoutes({ ...deps, requireAdmin: ctx.requireAdmin }) };
 }

@@ -2,6 +2,7 @@
 // strategies, availability, sticky owner, fallback) and a thin I/O layer (rotation and counts in the database,
 // amoCRM users cached, the take-up deadline job).
 export { createRouting } from './service.js';
+export { routingAppModule } from './module.js';
 export type { Routing, RoutingDeps, RoutableLead, Routed, DoctorCheckResult } from './service.js';
 export { RoutingSectionSchema, emptyRouting, normaliseRouting } from './config.js';
 export type { RoutingFileInput } from './config.js';

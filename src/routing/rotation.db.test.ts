@@ -13,7 +13,7 @@ import { AmoClient, longLivedTokenSet, MemoryTokenStore } from '../amocrm/index.
 import { ADMIN_USER_ID, MANAGER2_USER_ID, MANAGER_USER_ID, startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js';
 import { leads, routingDecisions } from '../db/index.js';
 import { spawnWorker, type ChildWorker } from '../../test/children/worker.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { RoutingSectionSchema } from './config.js';
 import { createRouting, type RoutableLead } from './service.js';
 

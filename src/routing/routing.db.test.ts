@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGERS, MANAGER2_USER_ID, MANAGER_USER_ID } from '../amocrm-emulator/index.js';
 import { startHarness, type Harness } from '../../test/delivery.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { RoutingSectionSchema } from './config.js';
 import { createRouting } from './service.js';
 

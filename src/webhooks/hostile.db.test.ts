@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { webhookDeliveries } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { createInboxWriter } from './inbox-writer.js';
 import { createWebhookProcessor } from './processor.js';
 import { webhookRoutes } from './routes.js';

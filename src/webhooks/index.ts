@@ -1,6 +1,6 @@
 // amoCRM webhooks: receive (secret URL, raw body stored, 2xx at once), process asynchronously (parse, dedupe,
 // apply to amo_deals / amo_contacts / stage history, emit domain_events), and reconcile via the events API.
-export { createWebhookSync, processorSharing } from './sync.js';
+export { createWebhookSync, processorSharing, webhooksAppModule } from './sync.js';
 export type { WebhookSync, WebhookSyncDeps } from './sync.js';
 export { webhookRoutes, accountMismatch } from './routes.js';
 export type { WebhookRouteDeps } from './routes.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { webhookDeliveries } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
 import { openWebhookJournal } from './journal.js';
 import { webhookRoutes } from './routes.js';

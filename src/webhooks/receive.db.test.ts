@@ -7,7 +7,7 @@ import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { encodeWebhookBody, type HookItem } from '../amocrm/webhooks/index.js';
 import { amoContacts, amoDeals, domainEvents, leads, webhookDeliveries } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { mappedNumber, mappedText } from './fields.js';
 import { createWebhookProcessor, type WebhookProcessor } from './processor.js';
 import { webhookRoutes } from './routes.js';

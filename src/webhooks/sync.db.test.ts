@@ -11,7 +11,7 @@ import { startEmulator, type RunningEmulator } from '../amocrm-emulator/index.js
 import { AmoClient, MemoryTokenStore, tokenSetFromResponse } from '../amocrm/index.js';
 import { ProvisionSpecSchema } from '../provision/index.js';
 import { amoDeals, domainEvents, webhookDeliveries, webhookEventKeys } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import { applyProvision, loadSnapshot, planProvision, provisionApiFromClient, type ResolvedMap } from '../provision/index.js';
 import { dealFieldMapFromResolved, mappedNumber, mappedText } from './fields.js';
 import { dealView } from './deal-view.js';

@@ -1,4 +1,5 @@
-// Composition of the webhooks domain for main.ts: routes + processor + reconcile over one set of deps.
+// Composition of the webhooks domain: routes + processor + reconcile over one set of deps (src/runtime builds it,
+// the same for the server and `leadbridge reconcile`).
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/index.js';
@@ -8,6 +9,8 @@ import { createWebhookProcessor, type ProcessorDeps, type WebhookProcessor } fro
 import { reconcileOnce, type ReconcileResult } from './reconcile.js';
 import { webhookRoutes } from './routes.js';
 import type { DealFieldMap, WebhookLogger, WebhookSource } from './types.js';
+import type { AppModule } from '../app-module.js';
+import type { Queue } from '../queue/index.js';
 
 export interface WebhookSyncDeps {
   db: Database;
@@ -46,7 +49,7 @@ export function processorSharing(
 }
 
 export interface WebhookSync {
-  /** For AppDeps.extraRoutes. */
+  /** The webhooks module's routes. */
   routes: (ctx: { metrics?: Registry }) => FastifyPluginAsync;
   processor: WebhookProcessor;
   /** The receive journal (with `journalDir`): close it after the HTTP server, before the database. */
@@ -97,6 +100,31 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
         ...(deps.rawRetentionDays !== undefined ? { retention: { deliveriesDays: deps.rawRetentionDays } } : {}),
         ...(opts.since !== undefined ? { since: opts.since } : {}),
       });
+    },
+  };
+}
+
+/**
+ * Webhook sync as a module of the server: the receiver's routes; once listening, the processor and the scheduled
+ * reconciliation (`reconcileCron`; null = off).
+ */
+export function webhooksAppModule(
+  sync: WebhookSync,
+  deps: { queue: Pick<Queue, 'work' | 'schedule'>; reconcileCron: string | null; logger?: Pick<WebhookLogger, 'warn'> },
+): AppModule {
+  return {
+    name: 'webhooks',
+    routes: sync.routes,
+    start: async () => {
+      sync.processor.start();
+      await deps.queue.work('reconcile_amo', async () => {
+        try {
+          await sync.reconcile();
+        } catch (err) {
+          deps.logger?.warn({ err }, 'reconciliation failed; the next run retries');
+        }
+      });
+      if (deps.reconcileCron) await deps.queue.schedule('reconcile_amo', deps.reconcileCron, {});
     },
   };
 }

@@ -28,5 +28,5 @@ export type {
   WhatsAppChannel,
   WhatsAppMessage,
 } from './types.js';
-export { createWhatsApp } from './module.js';
+export { createWhatsApp, whatsappAppModule } from './module.js';
 export type { WhatsAppEnv, WhatsAppModule, WhatsAppModuleDeps } from './module.js';

@@ -8,6 +8,7 @@ import { startWhatsAppEmulator, type RunningWhatsAppEmulator, type Template } fr
 import { createWhatsAppChannel } from './client.js';
 import { whatsappWebhookRoutes, WEBHOOK_PATH, type WhatsAppWebhookLogger } from './routes.js';
 import type { SendResult, WhatsAppChannel, WhatsAppMessage } from './types.js';
+import type { AppModule } from '../app-module.js';
 
 export interface WhatsAppEnv {
   token?: string;
@@ -124,4 +125,9 @@ export function createWhatsApp(deps: WhatsAppModuleDeps): WhatsAppModule {
 function sandboxTemplate(t: { name: string; language: string; params: number }): Template {
   const body = Array.from({ length: t.params }, (_, i) => `{{${i + 1}}}`).join(' ') || t.name;
   return { name: t.name, language: t.language, category: 'MARKETING', status: 'APPROVED', body };
+}
+
+/** The channel as a module of the server: the webhook routes; once listening, the sandbox emulator learns the URL. */
+export function whatsappAppModule(w: WhatsAppModule): AppModule {
+  return { name: 'whatsapp', routes: () => w.routes(), start: async (appUrl) => w.listening(appUrl) };
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/config.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { domainEvents, whatsappContacts, whatsappMessages, whatsappWebhooks } from '../db/index.js';
-import { buildApp } from '../http/index.js';
+import { buildApp } from '../../test/app.js';
 import {
   DEFAULT_PHONE_NUMBER_ID,
   DEFAULT_TOKEN,
