@@ -11,10 +11,6 @@ import { widgetAsset } from './widget-asset.js';
 import { widgetRoutes } from './widget-routes.js';
 import type { AppModule } from '../app-module.js';
 
-export { CaptureError } from './errors.js';
-export { publicForm, widgetExtraFields } from './forms.js';
-export type { PublicForm } from './forms.js';
-export { DEFAULT_WIDGET_FILE } from './widget-asset.js';
 
 export interface CaptureDeps {
   config: Config;

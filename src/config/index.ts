@@ -3,8 +3,8 @@
 export { ConfigError, loadConfig } from './load-config.js';
 export { parseAmoDomain } from './env.js';
 export { CONTACT_LOOKUPS } from './types.js';
-export type { AmoCrmConfig, Config, ContactLookup, DeliveryMode, FieldMapping, FormConfig, LogLevel } from './types.js';
+export type { AmoCrmConfig, Config, ContactLookup, FieldMapping, FormConfig } from './types.js';
 export type { CaptureFormConfig, LocalText, WidgetConfig, WidgetField } from './capture-schema.js';
 export type { ChannelEnv } from './types.js';
-export type { ExitReason, FollowupsSettingsFile, SequenceFile, StepFile } from './followups-schema.js';
+export type { ExitReason, SequenceFile, StepFile } from './followups-schema.js';
 export { EXIT_REASONS } from './followups-schema.js';

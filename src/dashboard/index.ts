@@ -14,11 +14,8 @@ import type { AppModule } from '../app-module.js';
 export { addUser, resetPassword, listUsers, ensureFirstAdmin, DashboardUserError, normaliseEmail } from './users.js';
 export { generatePassword } from './passwords.js';
 export type { FirstAdminResult } from './users.js';
-export { createSessionGuard, SESSION_COOKIE, CSRF_HEADER, DashboardAuthError } from './session.js';
 export { registerUi, WEB_DIST, CSP } from './ui.js';
-export { dashboardRoutes } from './routes.js';
 export { amoCatalogSource } from './amo-catalog.js';
-export type { DashboardRouteDeps } from './routes.js';
 
 export interface DashboardDeps {
   db: Database;

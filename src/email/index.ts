@@ -8,9 +8,8 @@ import { messagesRoutes, type ExtraMessages } from './routes.js';
 import { createSmtpChannel, type SmtpChannel } from './transport.js';
 import type { AppModule } from '../app-module.js';
 
-export { startSmtpCatcher, type CaughtMessage, type SmtpCatcher } from './catcher.js';
-export { createSmtpChannel, mailDomain, type SmtpChannel, type SmtpOptions } from './transport.js';
-export { classifySmtpError } from './classify.js';
+export { startSmtpCatcher } from './catcher.js';
+export { createSmtpChannel, type SmtpChannel } from './transport.js';
 
 export interface EmailModule {
   channel: EmailChannel;

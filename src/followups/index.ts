@@ -22,9 +22,8 @@ import { signUnsubscribe, verifyUnsubscribe } from './unsubscribe.js';
 import type { AppModule, ModuleHealth } from '../app-module.js';
 
 export type * from './types.js';
-export { CONSUMED_EVENTS, applyEvents, type FollowupEvent } from './enrol.js';
-export { compileSequences, SequenceConfigError, templatesUsed, type Sequence } from './sequences.js';
-export { FollowupsError, type EnrolmentView } from './routes.js';
+export { templatesUsed } from './sequences.js';
+export { type EnrolmentView } from './routes.js';
 
 
 export interface FollowupsDeps {

@@ -10,13 +10,11 @@ import { createRetention, type Retention, type RetentionDeps, type RetentionSett
 import { privacyRoutes } from './routes.js';
 import type { AppModule } from '../app-module.js';
 
-export { dumpPglite, pgliteClient, restorePglite, verifyArchive } from './backup.js';
-export type { ArchiveInfo, RestoreOptions, RestoreResult } from './backup.js';
-export { forgetPerson, personVariants, PrivacyError } from './forget.js';
-export type { ForgetDeps, ForgetRequest, ForgetResult } from './forget.js';
+export { dumpPglite, restorePglite, verifyArchive } from './backup.js';
+export { forgetPerson, PrivacyError } from './forget.js';
+export type { ForgetRequest, ForgetResult } from './forget.js';
 export { createRetention } from './retention.js';
-export type { Retention, RetentionDeps, RetentionSettings, SweepResult } from './retention.js';
-export { privacyRoutes } from './routes.js';
+export type { Retention } from './retention.js';
 
 export interface PrivacyDeps {
   db: Db;

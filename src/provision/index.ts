@@ -3,27 +3,13 @@
 // provides the doctor checks. Persisting the ResolvedMap and the CLI commands live elsewhere (cli/, db/).
 export { planProvision } from './plan.js';
 // The `account:` section's schema (the config file embeds it); zod only, no I/O.
-export { ENUM_FIELD_TYPES, ProvisionSpecSchema, SPEC_ENTITIES } from './spec.js';
-export type { FieldSpec, PipelineSpec, ProvisionSpec, SpecEntity } from './spec.js';
+export { ProvisionSpecSchema } from './spec.js';
+export type { FieldSpec, ProvisionSpec } from './spec.js';
 export { applyProvision, loadSnapshot, ProvisionError } from './apply.js';
 export { provisionApiFromClient } from './client-adapter.js';
-export { renderPlan, renderApplied, renderProblems, describeAction, maskUrl, NOTHING_TO_CHANGE } from './render.js';
-export { runDoctor, renderDoctor, provisionChecks } from './doctor.js';
+export { renderPlan, renderApplied, renderProblems, maskUrl, NOTHING_TO_CHANGE } from './render.js';
+export { runDoctor, provisionChecks } from './doctor.js';
 export type { CheckResult, DoctorCheck, DoctorReport } from './doctor.js';
-export { explainAmoError } from './explain.js';
-export { findResolvedField, findResolvedStage } from './lookup.js';
 export { WEBHOOK_SETTINGS } from './webhook-settings.js';
-export type { ProvisionApi, CustomFieldPatch } from './port.js';
-export type {
-  AccountSnapshot,
-  Action,
-  ApplyOptions,
-  ApplyResult,
-  PlanOptions,
-  Problem,
-  ProvisionPlan,
-  ResolvedField,
-  ResolvedMap,
-  Target,
-} from './types.js';
+export type { AccountSnapshot, Action, ApplyOptions, ApplyResult, Problem, ProvisionPlan, ResolvedMap, Target } from './types.js';
 export { saveResolvedMap, loadResolvedMap } from './store.js';

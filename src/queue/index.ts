@@ -2,5 +2,4 @@
 // Not for lead delivery: that is the outbox in the `leads` table (delivery/).
 export { createQueue, queuedJobs } from './queue.js';
 export { QUEUE_TASKS } from './tasks.js';
-export type { Queue, QueueDeps, ScheduleOptions, SendOptions, TaskHandler, WorkOptions } from './queue.js';
-export type { TaskName, TaskPayloads } from './tasks.js';
+export type { Queue } from './queue.js';

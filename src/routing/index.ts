@@ -3,11 +3,9 @@
 // amoCRM users cached, the take-up deadline job).
 export { createRouting } from './service.js';
 export { routingAppModule } from './module.js';
-export type { Routing, RoutingDeps, RoutableLead, Routed, DoctorCheckResult } from './service.js';
-export { RoutingSectionSchema, emptyRouting, normaliseRouting } from './config.js';
+export type { Routing } from './service.js';
+export { RoutingSectionSchema } from './config.js';
 export type { RoutingFileInput } from './config.js';
 export { decide } from './decide.js';
-export type { DecideEnv, DecideInput } from './decide.js';
-export { routingNoteLine, routingView } from './note.js';
-export type { RoutingView } from './note.js';
-export type { Decision, RoutingConfig, RuleSpec, ManagerSpec, Strategy, SkipReason } from './types.js';
+export { routingView } from './note.js';
+export type { RoutingConfig } from './types.js';
