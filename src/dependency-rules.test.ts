@@ -22,8 +22,11 @@ function cruise(importer: string): Promise<{ code: number; out: string }> {
   writeFileSync(join(scratch, 'src', 'payouts', 'index.ts'), `${importer}\nexport const total = entries.length;\n`);
   const bin = join(root, 'node_modules', '.bin', 'depcruise');
   return new Promise((resolve) => {
-    execFile(bin, ['src', '--config', join(root, '.dependency-cruiser.cjs')], { cwd: scratch }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+    const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+    execFile(bin, ['src', '--config', join(root, '.dependency-cruiser.cjs')], { cwd: scratch, env }, (err, stdout, stderr) => {
+      // Without colour codes (CI sets CI=true, and some reporters colour anyway).
+      const out = (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '');
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out });
     });
   });
 }
