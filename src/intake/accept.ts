@@ -20,6 +20,8 @@ export interface IntakeFormInfo {
 
 export interface LeadIntakeDeps {
   db: Database;
+  /** The amoCRM account every lead of this intake is for (default 'default'). */
+  account?: string;
   defaultCountry: CountryCode;
   /** Configured forms (key → honeypot/extra field names). Empty = any form key is accepted. */
   forms: Record<string, IntakeFormInfo>;
@@ -109,7 +111,7 @@ export function createLeadIntake(deps: LeadIntakeDeps): LeadIntake {
         input.spam = true;
         input.spamReason = opts.spamReason;
       }
-      const meta: CaptureMeta = {};
+      const meta: CaptureMeta = { account: deps.account ?? 'default' };
       if (opts.source) meta.source = opts.source;
       if (opts.sourceKey) meta.sourceKey = opts.sourceKey;
       if (opts.ip) meta.ip = opts.ip;

@@ -17,6 +17,8 @@ export interface CaptureDeps {
 }
 
 export interface CaptureMeta {
+  /** The amoCRM account the lead is for (default 'default': one per install today). */
+  account?: string;
   /** The capture surface (default `api`). */
   source?: LeadSource;
   /** The API key's name (server-to-server callers). */
@@ -39,6 +41,7 @@ export function toBatchLead(input: LeadInput, meta: CaptureMeta): BatchLead {
   return {
     row: {
       id: crypto.randomUUID(),
+      account: meta.account ?? 'default',
       formKey: input.formKey,
       source: meta.source ?? 'api',
       sourceKey: meta.sourceKey ?? null,

@@ -12,6 +12,8 @@ import { intakeRoutes, type IntakeDeps } from './routes.js';
 export interface CreateIntakeDeps {
   config: Config;
   db: Db;
+  /** The amoCRM account the leads are for (the runtime's). */
+  account?: string;
   metrics: Registry;
   logger?: Logger;
   now?: () => number;
@@ -44,6 +46,7 @@ export function createIntake(deps: CreateIntakeDeps): IntakeModule {
   const { config } = deps;
   const intakeDeps: LeadIntakeDeps = {
     db: deps.db.db,
+    ...(deps.account ? { account: deps.account } : {}),
     defaultCountry: config.defaultCountry,
     defaultForm: config.defaultForm,
     forms: intakeForms(config),

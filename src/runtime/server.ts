@@ -61,6 +61,7 @@ export async function serverModules(rt: Runtime): Promise<ServerModules> {
   const intake = createIntake({
     config,
     db,
+    account: rt.account,
     metrics: rt.metrics,
     logger,
     onLeadCaptured: () => {
