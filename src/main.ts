@@ -94,7 +94,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     for (const m of modules) await m.start?.(appUrl);
 
     const connect = (await rt.connection()).connect as ConnectRuntime;
-    const close = () => rt.close().then(() => log.info('leadbridge stopped'));
+    let stopped: Promise<void> | undefined;
     return {
       config,
       app,
@@ -105,19 +105,14 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       followups: await rt.followups(),
       email: await rt.email(),
       whatsapp: await rt.whatsapp(),
-      close: once(close),
+      // rt.close() is idempotent; the log line is written once too.
+      close: () => (stopped ??= rt.close().then(() => log.info('leadbridge stopped'))),
       closingStep: () => rt.closingStep(),
     };
   } catch (err) {
     await rt.close();
     throw err;
   }
-}
-
-/** Runs `fn` once; later calls get the first call's promise (close() is idempotent). */
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let p: Promise<void> | undefined;
-  return () => (p ??= fn());
 }
 
 /** In-flight requests get this long to finish after SIGTERM; then their connections are closed. */

@@ -1,6 +1,6 @@
 // How a CLI command reaches the data: it opens the runtime itself (cli/runtime.ts openRuntimeOrServer), or — when
 // a running server holds the embedded database (PGlite's data directory is locked to one process) — it asks that
-// server's admin API instead. openDbOrServer is the same for a command that needs only the database.
+// server's admin API instead.
 //
 //   const target = await openRuntimeOrServer(config, io);
 //   if (target.kind === 'server') {
@@ -16,9 +16,8 @@
 // ServerApiError (one line for the operator, no stack) when the server does not answer, refuses the token, lacks the
 // route, or answers a status not in `accept` (default: 2xx); a problem+json body's `code` and `detail` are in it.
 // With PostgreSQL (DATABASE_URL) nothing is locked and commands always open the database themselves.
-import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { DataDirLockedError, openDb, type Db } from '../db/index.js';
+import type { DataDirLockedError } from '../db/index.js';
 import { adminTokenPath, readAdminTokenFile } from '../ops/index.js';
 
 /** A failure talking to the running server; its message is the whole story. */
@@ -46,23 +45,6 @@ export interface CallOptions {
   accept?: number[];
   /** The body as bytes (a backup archive), not parsed. */
   bytes?: boolean;
-}
-
-export type DbOrServer = { kind: 'db'; db: Db } | { kind: 'server'; api: ServerApi };
-
-/** The database, or the running server's API when the server holds the embedded database. */
-export async function openDbOrServer(config: Config, opts: { logger?: Logger; migrate?: boolean } = {}): Promise<DbOrServer> {
-  try {
-    const db = await openDb({
-      ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
-      ...(opts.migrate !== undefined ? { migrate: opts.migrate } : {}),
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    });
-    return { kind: 'db', db };
-  } catch (e) {
-    if (!(e instanceof DataDirLockedError)) throw e;
-    return { kind: 'server', api: serverApi(config, e) };
-  }
 }
 
 /** The URL the CLI uses for the server of this config. */
