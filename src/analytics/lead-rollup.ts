@@ -10,7 +10,7 @@
 // (`relinkDays`, default 14) whose stored link differs from leads.amo_lead_id.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Database } from '../db/index.js';
-import { createConsumer, type Consumer, type ConsumerTx, type EventName } from '../events/index.js';
+import { createConsumer, type Consumer, type EventName } from '../events/index.js';
 import { dealKeyIn, dealKeysOf, type DealKey } from './deal-keys.js';
 import { DEAL_FACT_EVENTS } from './fact-events.js';
 import { dealNumber, touchValue } from './sql.js';
@@ -18,7 +18,7 @@ import { dealNumber, touchValue } from './sql.js';
 export const LEAD_ROLLUP_CONSUMER = 'analytics_leads';
 export const LEAD_FACT_EVENTS = ['lead.captured', ...DEAL_FACT_EVENTS] as const satisfies readonly EventName[];
 
-type Exec = Pick<Database, 'execute'> | ConsumerTx;
+type Exec = Pick<Database, 'execute'>;
 
 const uuidArr = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 

@@ -5,7 +5,7 @@
 // rollup drift from the raw query: whatever order events come in, the last recomputation sees the final rows.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Database } from '../db/index.js';
-import { createConsumer, type Consumer, type ConsumerTx } from '../events/index.js';
+import { createConsumer, type Consumer } from '../events/index.js';
 import { dealKeyIn, dealKeysOf, type DealKey } from './deal-keys.js';
 import { DEAL_FACT_EVENTS } from './fact-events.js';
 import { createLeadRollup } from './lead-rollup.js';
@@ -15,7 +15,7 @@ export type { DealKey };
 
 export const ROLLUP_CONSUMER = 'analytics_deals';
 
-type Exec = Pick<Database, 'execute'> | ConsumerTx;
+type Exec = Pick<Database, 'execute'>;
 
 /** Recomputes the facts of the given deals (all deals when `deals` is undefined). */
 export async function recomputeDeals(tx: Exec, deals?: readonly DealKey[]): Promise<void> {

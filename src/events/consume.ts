@@ -11,9 +11,6 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, type Database, type Transaction } from '../db/index.js';
 import type { DomainEvent, EventName } from './types.js';
 
-/** The transaction a handler runs in (the cursor advance commits with its effects). */
-export type ConsumerTx = Transaction;
-
 export interface ConsumerLogger {
   warn(obj: object, msg: string): void;
 }
@@ -24,7 +21,7 @@ export interface ConsumerOptions<K extends EventName> {
   name: string;
   types: readonly K[];
   /** Applies a batch inside `tx`; throwing rolls the batch back (the cursor does not move) and it is retried. */
-  handle(tx: ConsumerTx, events: DomainEvent<K>[]): Promise<void>;
+  handle(tx: Transaction, events: DomainEvent<K>[]): Promise<void>;
   /** Events per transaction (default 200). */
   batchSize?: number;
   /** Idle poll interval in ms (default 1000); `wake()` polls at once. */

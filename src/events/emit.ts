@@ -4,10 +4,7 @@ import { domainEvents } from '../db/index.js';
 import type { NewEvent } from './types.js';
 import type { Tx } from '../db/index.js';
 
-/** The one transaction type of src/db. */
-export type EventTx = Tx;
-
-export async function emit(tx: EventTx, events: readonly NewEvent[]): Promise<void> {
+export async function emit(tx: Tx, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   await tx.insert(domainEvents).values(
     events.map((e) => ({

@@ -6,7 +6,8 @@
 import { classifyHttpError } from './classify.js';
 import { digitsOf, toE164 } from './phone.js';
 import { createSendRateLimiter, DEFAULT_RATE_PER_SECOND, type SendRateLimiter } from './rate-limit.js';
-import { contactState, recordSent, type WaTx } from './sql.js';
+import type { Tx } from '../db/index.js';
+import { contactState, recordSent } from './sql.js';
 import type { GraphError, SendResponse, SendResult, WhatsAppChannel, WhatsAppMessage } from './types.js';
 
 export const DEFAULT_API_URL = 'https://graph.facebook.com';
@@ -24,7 +25,7 @@ export interface WhatsAppChannelOptions {
   ratePerSecond?: number;
   /** Share one limiter between channels of the same number (overrides ratePerSecond). */
   rateLimiter?: SendRateLimiter;
-  db: WaTx;
+  db: Tx;
   /** The amoCRM account (connection key) the messages belong to. */
   account: string;
   fetch?: typeof fetch;

@@ -3,16 +3,13 @@ import { and, eq, sql } from 'drizzle-orm';
 import { whatsappContacts, whatsappMessages } from '../db/index.js';
 import type { Tx } from '../db/index.js';
 
-/** The one transaction type of src/db. */
-export type WaTx = Tx;
-
 export interface ContactState {
   lastInboundAt: Date | null;
   optedOutAt: Date | null;
   undeliverableAt: Date | null;
 }
 
-export async function contactState(db: WaTx, account: string, waId: string): Promise<ContactState | undefined> {
+export async function contactState(db: Tx, account: string, waId: string): Promise<ContactState | undefined> {
   const [row] = await db
     .select({ lastInboundAt: whatsappContacts.lastInboundAt, optedOutAt: whatsappContacts.optedOutAt, undeliverableAt: whatsappContacts.undeliverableAt })
     .from(whatsappContacts)
@@ -32,7 +29,7 @@ export interface SentRow {
 }
 
 /** A status webhook may have come first (it creates the row): fill in what we sent, keep its status. */
-export async function recordSent(db: WaTx, row: SentRow): Promise<void> {
+export async function recordSent(db: Tx, row: SentRow): Promise<void> {
   await db
     .insert(whatsappMessages)
     .values({ ...row, status: 'accepted' })
@@ -70,7 +67,7 @@ export interface StatusUpdate {
  * Records a status, never moving it backwards (statuses arrive out of order: `read` before `delivered`). `failed`
  * ranks above all. Returns the phone we sent to (E.164), when we have the row.
  */
-export async function recordStatus(db: WaTx, u: StatusUpdate): Promise<{ to: string | null; callbackData: string | null }> {
+export async function recordStatus(db: Tx, u: StatusUpdate): Promise<{ to: string | null; callbackData: string | null }> {
   const rows = await db
     .insert(whatsappMessages)
     .values({
@@ -100,7 +97,7 @@ export async function recordStatus(db: WaTx, u: StatusUpdate): Promise<{ to: str
 }
 
 /** An inbound message: the window opens at its time (never moves back), the profile name is kept. */
-export async function recordInbound(db: WaTx, account: string, waId: string, at: Date, profileName: string | null, stop: boolean): Promise<void> {
+export async function recordInbound(db: Tx, account: string, waId: string, at: Date, profileName: string | null, stop: boolean): Promise<void> {
   await db
     .insert(whatsappContacts)
     .values({ account, waId, lastInboundAt: at, profileName, optedOutAt: stop ? at : null })
@@ -116,7 +113,7 @@ export async function recordInbound(db: WaTx, account: string, waId: string, at:
 }
 
 /** `user_preferences` stop / resume. */
-export async function recordPreference(db: WaTx, account: string, waId: string, at: Date, stop: boolean): Promise<void> {
+export async function recordPreference(db: Tx, account: string, waId: string, at: Date, stop: boolean): Promise<void> {
   await db
     .insert(whatsappContacts)
     .values({ account, waId, optedOutAt: stop ? at : null })
@@ -127,7 +124,7 @@ export async function recordPreference(db: WaTx, account: string, waId: string, 
 }
 
 /** A failed status with 131026: the number does not take WhatsApp messages from us. */
-export async function markUndeliverable(db: WaTx, account: string, waId: string, at: Date): Promise<void> {
+export async function markUndeliverable(db: Tx, account: string, waId: string, at: Date): Promise<void> {
   await db
     .insert(whatsappContacts)
     .values({ account, waId, undeliverableAt: at })
@@ -138,7 +135,7 @@ export async function markUndeliverable(db: WaTx, account: string, waId: string,
 }
 
 /** The `to` / callback data we recorded for a wamid (context of an inbound reply). */
-export async function sentMessage(db: WaTx, messageId: string): Promise<{ to: string | null; callbackData: string | null } | undefined> {
+export async function sentMessage(db: Tx, messageId: string): Promise<{ to: string | null; callbackData: string | null } | undefined> {
   const [row] = await db.select({ to: whatsappMessages.to, callbackData: whatsappMessages.callbackData }).from(whatsappMessages).where(eq(whatsappMessages.messageId, messageId));
   return row;
 }

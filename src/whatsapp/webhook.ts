@@ -4,8 +4,9 @@
 // retries for days, so every item is applied once, keyed in whatsapp_webhook_keys, inside the caller's transaction.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { whatsappWebhookKeys } from '../db/index.js';
-import { emit, type EventTx, type NewEvent } from '../events/index.js';
-import { markUndeliverable, recordInbound, recordPreference, recordStatus, sentMessage, type WaTx } from './sql.js';
+import type { Tx } from '../db/index.js';
+import { emit, type NewEvent } from '../events/index.js';
+import { markUndeliverable, recordInbound, recordPreference, recordStatus, sentMessage } from './sql.js';
 import type { WebhookInbound, WebhookPayload, WebhookStatus, WebhookUserPreference, WebhookValue } from './types.js';
 import { AppError } from '../errors.js';
 
@@ -140,7 +141,7 @@ function itemsOf(payload: WebhookPayload, phoneNumberId: string | undefined): { 
 }
 
 /** Applies every item not seen before; `tx` must be a transaction (the keys, state and events commit together). */
-export async function applyPayload(tx: WaTx & EventTx, payload: WebhookPayload, webhookId: number, opts: ApplyOptions): Promise<ApplyResult> {
+export async function applyPayload(tx: Tx, payload: WebhookPayload, webhookId: number, opts: ApplyOptions): Promise<ApplyResult> {
   const now = opts.now ?? (() => new Date());
   const { items: all, ignored, errors } = itemsOf(payload, opts.phoneNumberId);
   const seen = new Set<string>();
