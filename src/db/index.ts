@@ -2,6 +2,7 @@
 // transaction type with its typed raw-query helpers. Domains keep their own queries (`<domain>/sql.ts`).
 export { migrateDb, openDb, wrapPglite, wrapPostgres, MIGRATIONS_FOLDER } from './open.js';
 export type { Database, Db, Schema } from './open.js';
+export type { PgliteClient } from './pglite-thread.js';
 export { queryPrepared, queryRows, rowsOf, withAdvisoryLock } from './query.js';
 export type { PreparedStatement, Transaction, Tx } from './query.js';
 export { acquireDirLock, DataDirLockedError } from './lock.js';

@@ -2,13 +2,13 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { acquireDirLock, type DirLock } from './lock.js';
+import type { PgliteClient } from './pglite-thread.js';
 import type { Database, Db } from './types.js';
 import * as schema from './schema/index.js';
 
@@ -21,6 +21,13 @@ export interface OpenDbOptions {
   dataDir?: string;
   /** Apply drizzle/ migrations (default true). */
   migrate?: boolean;
+  /**
+   * Run the embedded database on a worker thread (pglite-thread.ts; LEADBRIDGE_PGLITE_THREAD=on): its statements
+   * then never hold up the server's event loop, at the price of a thread hop per statement. Default false: measured
+   * in docs/webhooks.md ("The embedded database on its own thread"), it halves the apply rate and did not reliably
+   * lower the ack p99 on two cores.
+   */
+  pgliteThread?: boolean;
   logger?: Logger;
 }
 
@@ -30,7 +37,7 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.m
  * Wraps an open PGlite (tests use `loadDataDir`). `onClose` runs after the PGlite is closed. The PGlite driver
  * (src/db/pglite.ts) is loaded only here and by `openDb` without a URL: a PostgreSQL server never loads it.
  */
-export async function wrapPglite(client: PGlite, onClose?: () => void | Promise<void>): Promise<Db> {
+export async function wrapPglite(client: PgliteClient, onClose?: () => void | Promise<void>): Promise<Db> {
   const { wrapPgliteClient } = await import('./pglite.js');
   return wrapPgliteClient(client, onClose);
 }
@@ -108,8 +115,11 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
     mkdirSync(dataDir, { recursive: true });
     const lock: DirLock = acquireDirLock(join(dataDir, 'leadbridge.lock'));
     try {
-      const { PGlite } = await import('@electric-sql/pglite');
-      const client = await PGlite.create(join(dataDir, 'pglite'));
+      const path = join(dataDir, 'pglite');
+      const client: PgliteClient =
+        opts.pgliteThread
+          ? await (await import('./pglite-thread.js')).PgliteThread.open(path)
+          : await (await import('@electric-sql/pglite')).PGlite.create(path);
       handle = await wrapPglite(client, () => lock.release());
     } catch (err) {
       lock.release();

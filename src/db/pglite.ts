@@ -3,11 +3,12 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PgliteClient } from './pglite-thread.js';
 import type { Database, Db } from './types.js';
 import * as schema from './schema/index.js';
 
-export function wrapPgliteClient(client: PGlite, onClose?: () => void | Promise<void>): Db {
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
+export function wrapPgliteClient(client: PgliteClient, onClose?: () => void | Promise<void>): Db {
+  const db = drizzlePglite(client as unknown as PGlite, { schema }) as unknown as Database;
   return {
     db,
     kind: 'pglite',

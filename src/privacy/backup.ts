@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { acquireDirLock, type Db } from '../db/index.js';
+import { acquireDirLock, type Db, type PgliteClient } from '../db/index.js';
 import { PrivacyError } from './forget.js';
 
 export interface ArchiveInfo {
@@ -19,11 +19,11 @@ export interface ArchiveInfo {
 /** PGlite itself is loaded only when an archive is opened (a PostgreSQL server never loads it). */
 const loadPglite = async () => (await import('@electric-sql/pglite')).PGlite;
 
-export function pgliteClient(db: Db): PGlite {
+export function pgliteClient(db: Db): PgliteClient {
   if (db.kind !== 'pglite') {
     throw new PrivacyError('BACKUP_USE_PG_DUMP', 409, 'the database is PostgreSQL (DATABASE_URL): back it up with pg_dump (docs/privacy.md)');
   }
-  return (db.db as unknown as { $client: PGlite }).$client;
+  return (db.db as unknown as { $client: PgliteClient }).$client;
 }
 
 /** The gzip tarball of the embedded database, taken while it runs. */

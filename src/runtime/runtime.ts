@@ -35,7 +35,7 @@ export type RuntimeRole = 'server' | 'worker' | 'followups-worker' | 'cli';
 
 export interface RuntimeOptions {
   role: RuntimeRole;
-  /** LEADBRIDGE_WEBHOOK_JOURNAL, LEADBRIDGE_ADMIN_EMAIL / _PASSWORD, SMTP_IGNORE_TLS (main.ts and cli/ read the environment). */
+  /** LEADBRIDGE_WEBHOOK_JOURNAL, LEADBRIDGE_PGLITE_THREAD, LEADBRIDGE_ADMIN_EMAIL / _PASSWORD, SMTP_IGNORE_TLS (main.ts and cli/ read the environment). */
   env: NodeJS.ProcessEnv;
   /** Default: createLogger(config.logLevel). */
   logger?: Logger;
@@ -114,6 +114,7 @@ export async function openRuntime(config: Config, opts: RuntimeOptions): Promise
     (await openDb({
       ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
       migrate: opts.migrate ?? true,
+      pgliteThread: env.LEADBRIDGE_PGLITE_THREAD === 'on',
       logger,
     }));
   const closers: Closer[] = opts.db ? [] : [['database', () => db.close()]];
