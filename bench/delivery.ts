@@ -1,12 +1,16 @@
 // Bench: leads/s delivered into the emulator (7 req/s limit, 150 ms latency) from a backlog, and submit-to-deal
 // latency when idle (through the HTTP API, woken by onLeadCaptured). Targets: ≥ 250 leads/s with no 429, p50 < 1 s.
+// Env: BENCH_TRACE=1 prints every amoCRM call (time, gap to the previous one); LEADBRIDGE_PGLITE_THREAD, BENCH_TARGET below.
 // Run: npx tsx bench/delivery.ts [--leads 3000] [--lookup local_only|search|amo_duplicate_control] [--idle 30]
 //      (DATABASE_URL=postgres://… to run on PostgreSQL instead of embedded PGlite). Default lookup: search (the default).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { count, eq, inArray } from 'drizzle-orm';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config/index.js';
-import { leads, migrateDb, wrapPglite, wrapPostgres, type Db } from '../src/db/index.js';
+import { leads, migrateDb, openDb, wrapPglite, wrapPostgres, type Db } from '../src/db/index.js';
 import { createDelivery, type ContactLookup } from '../src/delivery/index.js';
 import { buildApp } from '../test/app.js';
 import { apiCalls, benchClient, benchEmulator, loadLeads, maxPerSecond, pct } from './delivery-lib.js';
@@ -28,6 +32,11 @@ async function openBenchDb(): Promise<Db> {
     await migrateDb(db);
     await db.executeSql('truncate leads, lead_events, delivery_notes, lead_delivery_flags, amo_contact_index, delivery_cursors, rate_limit_slots cascade');
     return db;
+  }
+  // As the server opens it: a data folder on disk (a temporary one), the database on its own thread unless
+  // LEADBRIDGE_PGLITE_THREAD=off (src/db/pglite-thread.ts). BENCH_TARGET=memory: an in-memory PGlite on this thread.
+  if (process.env.BENCH_TARGET !== 'memory') {
+    return openDb({ dataDir: mkdtempSync(join(tmpdir(), 'lb-bench-delivery-')), pgliteThread: process.env.LEADBRIDGE_PGLITE_THREAD !== 'off' });
   }
   const db = await wrapPglite(await PGlite.create());
   await migrateDb(db);
@@ -72,6 +81,12 @@ const complexCalls = calls.filter((c) => c.path === '/api/v4/leads/complex').len
 const noteCalls = calls.filter((c) => c.path === '/api/v4/leads/notes').length;
 const searchCalls = calls.filter((c) => c.path === '/api/v4/contacts').length;
 const windowMax = maxPerSecond(calls);
+if (process.env.BENCH_TRACE) {
+  const sorted = [...calls].sort((a, b) => a.at - b.at);
+  const t0 = sorted[0]?.at ?? 0;
+  console.log(`first call ${(t0 - started)} ms after start`);
+  sorted.forEach((c, i) => console.log(`${String(c.at - t0).padStart(6)} +${String(i ? c.at - (sorted[i - 1]?.at ?? 0) : 0).padStart(4)} ${c.method} ${c.path} ${c.status}`));
+}
 const notes = (await emu.state()).notes.length;
 
 // 2. Submit-to-deal when idle, through the HTTP API.

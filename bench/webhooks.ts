@@ -4,7 +4,7 @@
 // p50/p99 as seen by the load generator (target p99 < 50 ms at 500/s), the events applied per second, and the apply
 // rate on the backlog left after the load (BENCH_PROCESS_AFTER=1: everything is applied after the load, by every lane).
 // Run: npx tsx bench/webhooks.ts [rate=500] [seconds=10] [maxBatchMs=25]
-// Env:  LEADBRIDGE_PGLITE_THREAD=on: the embedded database on its own thread (src/db/pglite-thread.ts).
+// Env:  LEADBRIDGE_PGLITE_THREAD=off: the embedded database on this thread, not its own (src/db/pglite-thread.ts).
 //       BENCH_TARGET=pglite (default; a temp folder) | memory (in-memory PGlite, no disk) | postgres (a fresh
 //       database on BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres, dropped after)
 import { fork } from 'node:child_process';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     pgUrl = u.toString();
   }
   const dir = target === 'pglite' ? mkdtempSync(join(tmpdir(), 'lb-bench-')) : undefined;
-  const db = memory ? await wrapPglite(await PGlite.create()) : await openDb(pgUrl ? { url: pgUrl } : { dataDir: dir as string, pgliteThread: process.env.LEADBRIDGE_PGLITE_THREAD === 'on' });
+  const db = memory ? await wrapPglite(await PGlite.create()) : await openDb(pgUrl ? { url: pgUrl } : { dataDir: dir as string, pgliteThread: process.env.LEADBRIDGE_PGLITE_THREAD !== 'off' });
   if (memory) await migrateDb(db);
   let applied = 0;
   /** Webhook events (items) and deliveries the processor has handled, for the backlog's apply rate. */

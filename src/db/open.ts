@@ -22,10 +22,10 @@ export interface OpenDbOptions {
   /** Apply drizzle/ migrations (default true). */
   migrate?: boolean;
   /**
-   * Run the embedded database on a worker thread (pglite-thread.ts; LEADBRIDGE_PGLITE_THREAD=on): its statements
-   * then never hold up the server's event loop, at the price of a thread hop per statement. Default false: measured
-   * in docs/webhooks.md ("The embedded database on its own thread"), it halves the apply rate and did not reliably
-   * lower the ack p99 on two cores.
+   * Run the embedded database on a worker thread (default true; pglite-thread.ts): its statements then never hold
+   * up the server's event loop (timers fire on time: the amoCRM rate limiter stops losing slots), at the price of a
+   * thread hop per statement (measured in docs/webhooks.md). False (LEADBRIDGE_PGLITE_THREAD=off) runs PGlite on
+   * the calling thread.
    */
   pgliteThread?: boolean;
   logger?: Logger;
@@ -117,7 +117,7 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<Db> {
     try {
       const path = join(dataDir, 'pglite');
       const client: PgliteClient =
-        opts.pgliteThread
+        (opts.pgliteThread ?? true)
           ? await (await import('./pglite-thread.js')).PgliteThread.open(path)
           : await (await import('@electric-sql/pglite')).PGlite.create(path);
       handle = await wrapPglite(client, () => lock.release());

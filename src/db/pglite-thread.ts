@@ -45,7 +45,10 @@ function passThroughTypes(parsers: QueryOptions['parsers']): number[] | undefine
 function startWorker(dataDir: string): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir } });
   const entry = new URL('./pglite-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  // Resolved from here where the runtime can (Node's import.meta.resolve); vitest's module runner has none, and then
+  // the eval'd bootstrap resolves the bare name from the working directory (the repository, where tests run).
+  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(boot, { eval: true, workerData: { dataDir } });
 }
 

@@ -114,7 +114,7 @@ export async function openRuntime(config: Config, opts: RuntimeOptions): Promise
     (await openDb({
       ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
       migrate: opts.migrate ?? true,
-      pgliteThread: env.LEADBRIDGE_PGLITE_THREAD === 'on',
+      pgliteThread: env.LEADBRIDGE_PGLITE_THREAD !== 'off',
       logger,
     }));
   const closers: Closer[] = opts.db ? [] : [['database', () => db.close()]];
