@@ -8,6 +8,7 @@ export {
   MemoryRateLimitStore,
   RateLimiter,
   DEFAULT_PER_SECOND,
+  DEFAULT_SAFETY_MARGIN,
   defaultSleep,
   defaultMaxLateMs,
   type RateLimitStore,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimitStore, RateLimiter, defaultSleep } from './rate-limit.js';
+import { DEFAULT_SAFETY_MARGIN, MemoryRateLimitStore, RateLimiter, defaultSleep } from './rate-limit.js';
 
 /** Most sends of `times` inside any one window of `windowMs` (a window starting at each send). */
 export function maxInWindow(times: number[], windowMs = 1000): number {
@@ -19,7 +19,8 @@ describe('MemoryRateLimitStore', () => {
     const slots: number[] = [];
     for (let i = 0; i < 50; i++) slots.push(await store.reserve('acc', interval, 1_000));
     expect(slots[0]).toBe(1_000);
-    expect(slots[1]).toBe(1_000 + Math.ceil(interval * 1.1)); // 10 % safety margin by default
+    expect(slots[1]).toBe(1_000 + Math.ceil(interval * (1 + DEFAULT_SAFETY_MARGIN))); // 20 % by default
+    expect(DEFAULT_SAFETY_MARGIN).toBe(0.2);
     for (let i = 0; i < slots.length; i++) {
       const inWindow = slots.filter((s) => s >= slots[i]! && s < slots[i]! + 1000).length;
       expect(inWindow).toBeLessThanOrEqual(7);

@@ -16,7 +16,16 @@ export interface RateLimitStore {
 }
 
 /**
- * In-process slots. Like the PostgreSQL store, slots are spaced `safetyMargin` (default 10 %) wider than
+ * How much wider than 1000/perSecond send slots are spaced (config `delivery.rate_margin`). 20 %: with the default
+ * lateness bound (60 ms) any 8 sends leave ≥ 1,144 ms apart (7 × 172 ms − 60), so up to ~140 ms of differing transit
+ * times and receiver delays still keep every second at amoCRM within 7. At 10 % (70 ms of room) a two-instance chaos
+ * run on two loaded cores (load 4) saw 8 requests in one second at the emulator. It costs throughput only where the
+ * budget is the bottleneck: a backlog delivers ~270 instead of ~300 leads/s (docs/delivery.md).
+ */
+export const DEFAULT_SAFETY_MARGIN = 0.2;
+
+/**
+ * In-process slots. Like the PostgreSQL store, slots are spaced `safetyMargin` (DEFAULT_SAFETY_MARGIN) wider than
  * 1000/perSecond: a request reaches amoCRM a little after its slot, and jitter must not put the first and the eighth
  * request of a second into one window on amoCRM's side.
  */
@@ -26,7 +35,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly maxLateMs: number;
 
   constructor(opts: { safetyMargin?: number; maxLateMs?: number } = {}) {
-    this.margin = Math.max(0, opts.safetyMargin ?? 0.1);
+    this.margin = Math.max(0, opts.safetyMargin ?? DEFAULT_SAFETY_MARGIN);
     this.maxLateMs = defaultMaxLateMs(this.margin, opts.maxLateMs);
   }
 
@@ -39,12 +48,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
 }
 
 /**
- * Default lateness bound: 30 % of the margin's share of a second (30 ms with the 10 % margin), at least 1 ms. With
+ * Default lateness bound: 30 % of the margin's share of a second (60 ms with the 20 % margin), at least 1 ms. With
  * slots `interval` = 1000 × (1 + margin) / perSecond apart and every send leaving within `maxLateMs` after its slot,
- * any perSecond + 1 sends span ≥ 1000 × (1 + margin) − maxLateMs (≥ 1,070 ms by default): a hard ceiling whatever the
- * rate, with 70 ms left for the requests' differing transit times and the receiver's own delays. (It was 60 ms,
- * leaving 40: a two-instance chaos run on two loaded cores once saw 8 requests in one second at the emulator.) A
- * tighter bound costs only under load: a wake-up later than it gives its slot up and takes the next one.
+ * any perSecond + 1 sends span ≥ 1000 × (1 + margin) − maxLateMs (≥ 1,140 ms by default): a hard ceiling whatever the
+ * rate, with 140 ms left for the requests' differing transit times and the receiver's own delays. A tighter bound
+ * costs only under load: a wake-up later than it gives its slot up and takes the next one.
  */
 export function defaultMaxLateMs(margin: number, explicit?: number): number {
   return Math.max(1, explicit ?? 300 * margin);
@@ -89,7 +97,7 @@ export class RateLimiter {
    */
   async acquire(signal?: AbortSignal): Promise<number> {
     const start = this.now();
-    const maxLate = this.store.maxLateMs ?? defaultMaxLateMs(0.1);
+    const maxLate = this.store.maxLateMs ?? defaultMaxLateMs(DEFAULT_SAFETY_MARGIN);
     const reserve = (): Promise<number> => this.store.reserve(this.key, this.intervalMs, this.now() + (this.store.leadMs?.() ?? 0), signal);
     let slot = await reserve();
     let sleptAt: number | undefined;

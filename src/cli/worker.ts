@@ -69,7 +69,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--request-timeout-ms <ms>', 'timeout of each amoCRM call (default 15000)')
     .option('--poll-ms <ms>', 'poll interval when idle (default 1000)')
     .option('--per-second <n>', 'amoCRM requests per second shared by all processes (default delivery.rate_per_second)')
-    .option('--rate-margin <fraction>', 'space request slots this much wider than 1/rate (default 0.1)')
+    .option('--rate-margin <fraction>', 'space request slots this much wider than 1/rate (default delivery.rate_margin, 0.2)')
     .action(async (o: WorkerCliOptions) => {
       const config = loadConfig(process.env, o.config ? { configPath: o.config } : {});
       const rt = await openWorkerRuntime(config, o);

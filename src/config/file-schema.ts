@@ -6,6 +6,7 @@ import { CaptureFormSchema } from './capture-schema.js';
 import { FollowupsSettingsSchema, SEQUENCE_KEY, SequenceSchema } from './followups-schema.js';
 import { ProvisionSpecSchema } from '../provision/index.js';
 import { CONTACT_LOOKUPS } from './types.js';
+import { DEFAULT_SAFETY_MARGIN } from '../amocrm/index.js';
 
 const FORM_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -96,11 +97,14 @@ export const FileConfigSchema = z
         batch_size: z.number().int().min(1).max(250).default(50),
         max_attempts: z.number().int().min(1).max(100).default(10),
         rate_per_second: z.number().positive().max(50).default(7),
+        // Send slots are spaced this much wider than 1/rate, so arrival jitter cannot put rate + 1 requests into one
+        // second at amoCRM (docs/delivery.md, "Rate limit").
+        rate_margin: z.number().min(0).max(0.9).default(DEFAULT_SAFETY_MARGIN),
         // How a lead's contact is matched to an existing amoCRM contact (docs/delivery.md).
         contact_lookup: z.enum(CONTACT_LOOKUPS).default('search'),
       })
       .strict()
-      .default({ batch_size: 50, max_attempts: 10, rate_per_second: 7, contact_lookup: 'search' }),
+      .default({ batch_size: 50, max_attempts: 10, rate_per_second: 7, rate_margin: DEFAULT_SAFETY_MARGIN, contact_lookup: 'search' }),
     /** The dashboard's analytics: which mapped deal field (a key of `account.fields.leads`) is the commission. */
     analytics: z
       .object({ commission_field: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a deal field key like commission').default('commission') })

@@ -179,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { configP
       batchSize: f.delivery.batch_size,
       maxAttempts: f.delivery.max_attempts,
       ratePerSecond: f.delivery.rate_per_second,
+      rateMargin: f.delivery.rate_margin,
       contactLookup: f.delivery.contact_lookup,
     },
     analytics: { commissionField: f.analytics.commission_field },

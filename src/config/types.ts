@@ -108,7 +108,7 @@ export interface Config {
   audit: { amocrmCalls: boolean };
   /** Manager routing (`routing:`), validated and normalised (docs/routing.md). */
   routing: RoutingConfig;
-  delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number; contactLookup: ContactLookup };
+  delivery: { batchSize: number; maxAttempts: number; ratePerSecond: number; rateMargin: number; contactLookup: ContactLookup };
   /** Dashboard analytics: the deal field key (from `account.fields.leads`) summed as commission on the Sources page. */
   analytics: { commissionField: string };
   cors: { origins: string[] };

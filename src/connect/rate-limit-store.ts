@@ -2,22 +2,22 @@
 // key. Reserving a slot is ONE atomic statement (upsert … greatest(next_slot, now) + interval … returning), so two
 // processes can never take the same slot; it works the same on PGlite (single session) and PostgreSQL.
 import { sql } from 'drizzle-orm';
-import { defaultMaxLateMs, type RateLimitStore } from '../amocrm/index.js';
+import { DEFAULT_SAFETY_MARGIN, defaultMaxLateMs, type RateLimitStore } from '../amocrm/index.js';
 import type { Database } from '../db/index.js';
 import { rowsOf } from '../db/index.js';
 
 export interface PgRateLimitStoreOptions {
   /**
-   * Slots are spaced this much wider than 1000/perSecond (default 0.1 = 10 %): a request leaves at its slot but
+   * Slots are spaced this much wider than 1000/perSecond (default DEFAULT_SAFETY_MARGIN, 20 %): a request leaves at its slot but
    * reaches amoCRM a little later (event-loop lag, connection setup), so a late first request and an on-time
    * eighth must still not land in the same second.
    */
   safetyMargin?: number;
   /**
    * How late (ms) a caller may send after its slot before the slot is given up and a new one taken (default 30 % of
-   * the margin's share of a second: 30 ms with the 10 % margin). The RateLimiter enforces it (see `acquire`): slots
+   * the margin's share of a second: 60 ms with the 20 % margin). The RateLimiter enforces it (see `acquire`): slots
    * are `interval` = 1000 × (1 + margin) / perSecond apart and every send leaves within `maxLateMs` of its slot, so
-   * any perSecond + 1 sends — of any process — span ≥ 1000 × (1 + margin) − maxLateMs (1,070 ms by default).
+   * any perSecond + 1 sends — of any process — span ≥ 1000 × (1 + margin) − maxLateMs (1,140 ms by default).
    */
   maxLateMs?: number;
 }
@@ -35,7 +35,7 @@ export class PgRateLimitStore implements RateLimitStore {
     private readonly db: Pick<Database, 'execute'>,
     opts: PgRateLimitStoreOptions = {},
   ) {
-    this.margin = Math.max(0, opts.safetyMargin ?? 0.1);
+    this.margin = Math.max(0, opts.safetyMargin ?? DEFAULT_SAFETY_MARGIN);
     this.maxLateMs = defaultMaxLateMs(this.margin, opts.maxLateMs);
   }
 

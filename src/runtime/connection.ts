@@ -25,7 +25,7 @@ import type { Queue } from '../queue/index.js';
 export interface ConnectionOverrides {
   /** amoCRM requests per second shared by every process (default delivery.rate_per_second). */
   perSecond?: number;
-  /** Space request slots this much wider than 1/rate (PgRateLimitStore; default 0.1). */
+  /** Space request slots this much wider than 1/rate (PgRateLimitStore; default delivery.rate_margin). */
   rateMargin?: number;
   /** Send amoCRM calls here with the token from AMOCRM_LONG_LIVED_TOKEN / AMOCRM_ACCESS_TOKEN. */
   amoBaseUrl?: string;
@@ -64,7 +64,7 @@ export async function serverConnection(deps: {
   queue: Queue;
   queueDepth: () => Promise<number>;
 }): Promise<RuntimeConnection> {
-  const connect = await startConnect({ ...deps, rateLimitStore: new PgRateLimitStore(deps.db.db) });
+  const connect = await startConnect({ ...deps, rateLimitStore: new PgRateLimitStore(deps.db.db, { safetyMargin: deps.config.delivery.rateMargin }) });
   return {
     amo: connect.conn.amo,
     conn: connect.conn,
@@ -104,7 +104,7 @@ export async function workerConnection(deps: { config: Config; db: Db; overrides
   const { config, db, overrides: o } = deps;
   const perSecond = o.perSecond ?? config.delivery.ratePerSecond;
   if (o.rateMargin !== undefined && !(o.rateMargin >= 0 && o.rateMargin < 1)) throw new Error('--rate-margin must be between 0 and 1');
-  const rateLimitStore = new PgRateLimitStore(db.db, o.rateMargin === undefined ? {} : { safetyMargin: o.rateMargin });
+  const rateLimitStore = new PgRateLimitStore(db.db, { safetyMargin: o.rateMargin ?? config.delivery.rateMargin });
   const description = { via: o.amoBaseUrl ? 'base url' : 'worker', sandboxEmulator: false, sharedRateLimit: true, perSecond };
   if (o.amoBaseUrl) {
     const token = config.amocrm.longLivedToken ?? config.amocrm.accessToken;
