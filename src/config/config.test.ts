@@ -12,7 +12,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       port: 8000, dataDir: './data', configFileFound: false, sandbox: true, defaultCountry: 'RU', emulatorPort: 8001,
       publicUrl: 'http://localhost:8000', forms: {}, cors: { origins: ['*'] }, rateLimit: { perIpPerMinute: 30 },
-      delivery: { batchSize: 50, maxAttempts: 10, ratePerSecond: 7 }, intake: { honeypot: 'website', bodyLimitBytes: 65536 },
+      delivery: { batchSize: 50, maxAttempts: 10, ratePerSecond: 7, rateMargin: 0.2 }, intake: { honeypot: 'website', bodyLimitBytes: 65536 },
     });
     expect(c.databaseUrl).toBeUndefined();
   });
@@ -48,13 +48,14 @@ forms:
     note: false
     honeypot: company
 routing: { users: [1, 2] }
-delivery: { batch_size: 20, max_attempts: 5, rate_per_second: 5 }
+delivery: { batch_size: 20, max_attempts: 5, rate_per_second: 5, rate_margin: 0.1 }
 cors: { origins: ['https://asia.example'] }
 rate_limit: { per_ip_per_minute: 10 }
 account: { pipelines: [{ key: asia_deals, name: Asia, stages: [{ key: new_lead, name: New }] }] }
 `);
     const c = loadConfig({}, { configPath: path });
     expect(c.defaultCountry).toBe('DE');
+    expect(c.delivery).toMatchObject({ batchSize: 20, maxAttempts: 5, ratePerSecond: 5, rateMargin: 0.1 });
     expect(c.forms['asia-deals']).toEqual({
       key: 'asia-deals', title: 'Asia Deals landing', pipeline: 'asia_deals', stage: 'new_lead', mode: 'unsorted',
       dealName: '{{name}} — {{form_title}}', tags: ['site'], note: false, honeypot: 'company', extraFields: [],

@@ -69,7 +69,7 @@ export async function serverConnection(deps: {
     amo: connect.conn.amo,
     conn: connect.conn,
     connect,
-    description: { via: 'server', sandboxEmulator: connect.sandbox !== undefined, sharedRateLimit: true },
+    description: { via: 'server', sandboxEmulator: connect.sandbox !== undefined, sharedRateLimit: true, rateMargin: deps.config.delivery.rateMargin },
     close: () => connect.close(),
   };
 }
@@ -104,8 +104,9 @@ export async function workerConnection(deps: { config: Config; db: Db; overrides
   const { config, db, overrides: o } = deps;
   const perSecond = o.perSecond ?? config.delivery.ratePerSecond;
   if (o.rateMargin !== undefined && !(o.rateMargin >= 0 && o.rateMargin < 1)) throw new Error('--rate-margin must be between 0 and 1');
-  const rateLimitStore = new PgRateLimitStore(db.db, { safetyMargin: o.rateMargin ?? config.delivery.rateMargin });
-  const description = { via: o.amoBaseUrl ? 'base url' : 'worker', sandboxEmulator: false, sharedRateLimit: true, perSecond };
+  const rateMargin = o.rateMargin ?? config.delivery.rateMargin;
+  const rateLimitStore = new PgRateLimitStore(db.db, { safetyMargin: rateMargin });
+  const description = { via: o.amoBaseUrl ? 'base url' : 'worker', sandboxEmulator: false, sharedRateLimit: true, perSecond, rateMargin };
   if (o.amoBaseUrl) {
     const token = config.amocrm.longLivedToken ?? config.amocrm.accessToken;
     if (!token || !config.amocrm.host) throw new Error('--amo-base-url needs AMOCRM_DOMAIN and AMOCRM_LONG_LIVED_TOKEN (or AMOCRM_ACCESS_TOKEN)');

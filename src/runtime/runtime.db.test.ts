@@ -92,7 +92,7 @@ describe('one runtime for main.ts and every CLI command', () => {
     expect(server.domains.webhooks).toMatchObject({ account: 'default', embedded: tdb.kind === 'pglite', rawRetentionDays: config.retention.rawWebhookDays });
     expect(server.domains.delivery).toMatchObject({ options: { contactLookup: config.delivery.contactLookup, exclusiveDb: tdb.kind === 'pglite' } });
     expect(server.domains.followups).toMatchObject({ account: 'default' });
-    expect(server.process.connection).toMatchObject({ via: 'server', sharedRateLimit: true });
+    expect(server.process.connection).toMatchObject({ via: 'server', sharedRateLimit: true, rateMargin: config.delivery.rateMargin });
   });
 
   it('the server shuts down in the reverse order of the build, HTTP first (the borrowed database stays open)', () => {
@@ -128,6 +128,8 @@ describe('one runtime for main.ts and every CLI command', () => {
         expect(d.role).toBe('worker');
         expect(sameAsServer(d)).toEqual(['delivery', 'routing']);
         expect(d.process.delivery).toEqual(Object.keys(flags).length ? { flags: { concurrency: 2, pollIntervalMs: 50 } } : undefined);
+        // The amoCRM budget's spacing is the server's (delivery.rate_margin) unless --rate-margin says otherwise.
+        expect(d.process.connection).toMatchObject({ sharedRateLimit: true, rateMargin: server.process.connection?.rateMargin });
       } finally {
         await rt.close();
       }
