@@ -126,7 +126,7 @@ export async function createAmoConnection(deps: AmoConnectionDeps): Promise<AmoC
     now,
     // One budget per connection whatever the host: the key must not change when the host is learnt later.
     rateLimit: {
-      store: deps.rateLimitStore ?? new MemoryRateLimitStore(),
+      store: deps.rateLimitStore ?? new MemoryRateLimitStore({ safetyMargin: config.delivery.rateMargin }),
       key: `amocrm:${store.id}`,
       perSecond: deps.client?.perSecond ?? config.delivery.ratePerSecond,
     },
