@@ -1,4 +1,4 @@
-// The embedded database on a worker thread (LEADBRIDGE_PGLITE_THREAD=on) behaves as the in-thread PGlite does for
+// The embedded database on a worker thread (the default; LEADBRIDGE_PGLITE_THREAD=off turns it off) behaves as the in-thread PGlite does for
 // everything Leadbridge relies on: migrations through drizzle, commits and rollbacks, PostgreSQL error codes,
 // statements outside a transaction waiting for it, the backup dump, and close.
 import { mkdtempSync } from 'node:fs';
