@@ -140,6 +140,7 @@ async function main(): Promise<void> {
     // As in production (createWebhookSync): PGlite yields to acks, PostgreSQL overlaps batches.
     ...processorSharing(writer, db.kind === 'pglite'),
     ...(process.argv[4] ? { maxBatchMs } : {}),
+    ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}),
     onBatch: (s) => {
       applied += s.applied;
       handledEvents += s.events;

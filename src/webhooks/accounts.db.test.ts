@@ -5,8 +5,9 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amoContacts, amoDeals, domainEvents, leads } from '../db/index.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
-import { applyContactObservation } from './apply-contact.js';
+import { applyContact } from './apply-contact.js';
 import { applyDealObservation } from './apply-deal.js';
+import { ApplyState } from './apply-state.js';
 import { dealView } from './deal-view.js';
 import { mappedNumber } from './fields.js';
 import { claimEventKeys } from './inbox.js';
@@ -53,9 +54,13 @@ describe('per-account keys', () => {
   it('keeps contacts and dedupe keys per account', async () => {
     await tdb.db.transaction(async (tx) => {
       const o = { amoContactId: 7, kind: 'contact' as const, action: 'add' as const, at: T0 };
-      await applyContactObservation(tx, 'a', { ...o, name: 'A' });
-      await applyContactObservation(tx, 'b', { ...o, name: 'B' });
-      await applyContactObservation(tx, 'b', { ...o, action: 'delete', at: T0 + 1 });
+      const a = await ApplyState.load(tx, 'a', [], [7]);
+      applyContact(a, { ...o, name: 'A' });
+      await a.flush(tx);
+      const b = await ApplyState.load(tx, 'b', [], [7]);
+      applyContact(b, { ...o, name: 'B' });
+      applyContact(b, { ...o, action: 'delete', at: T0 + 1 });
+      await b.flush(tx);
     });
     const contact = async (account: string) =>
       (await tdb.db.select().from(amoContacts).where(and(eq(amoContacts.account, account), eq(amoContacts.amoContactId, 7))))[0];

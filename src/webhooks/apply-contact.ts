@@ -1,27 +1,25 @@
-// Applies a contact/company observation to amo_contacts (same "newer wins" rule as deals).
-import { and, eq } from 'drizzle-orm';
-import { amoContacts, type AmoFieldValue } from '../db/index.js';
-import { emit } from '../events/index.js';
-import { toDate, toUnix, type Tx } from './tx.js';
+// Applies a contact/company observation to a contact of an ApplyState (same "newer wins" rule as deals).
+import type { AmoContactRow, AmoFieldValue } from '../db/index.js';
+import type { ApplyState } from './apply-state.js';
+import { toDate, toUnix } from './tx.js';
 import type { ContactObservation } from './types.js';
 
-/** Applies `o` to the contact of `account` (amoCRM contact ids are unique only within an account). */
-export async function applyContactObservation(tx: Tx, account: string, o: ContactObservation): Promise<boolean> {
-  const key = and(eq(amoContacts.account, account), eq(amoContacts.amoContactId, o.amoContactId));
-  const [row] = await tx.select().from(amoContacts).where(key).for('update').limit(1);
+/** Applies `o` to `state`, which holds the contact `o.amoContactId` (ApplyState.load); false when nothing changed. */
+export function applyContact(state: ApplyState, o: ContactObservation): boolean {
+  const row = state.contact(o.amoContactId);
+  const now = new Date();
   if (o.action === 'delete') {
     if (row?.isDeleted) return false;
     if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
-    if (row) await tx.update(amoContacts).set({ isDeleted: true, updatedAt: new Date() }).where(key);
-    else await tx.insert(amoContacts).values({ account, amoContactId: o.amoContactId, kind: o.kind, isDeleted: true });
-    await emit(tx, [{ account, type: 'contact.deleted', occurredAt: toDate(o.at), payload: { amo_contact_id: o.amoContactId, kind: o.kind } }]);
+    state.putContact(row ? { ...row, isDeleted: true, updatedAt: now } : { ...emptyContact(state.account, o), isDeleted: true });
+    state.emit([{ type: 'contact.deleted', occurredAt: toDate(o.at), payload: { amo_contact_id: o.amoContactId, kind: o.kind } }]);
     return true;
   }
   if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return false;
   const customFields: Record<string, AmoFieldValue> = { ...(row?.customFields ?? {}) };
   for (const f of o.customFields ?? []) customFields[String(f.id)] = f;
-  const next = {
-    account,
+  const next: AmoContactRow = {
+    account: state.account,
     amoContactId: o.amoContactId,
     kind: o.kind,
     name: o.name ?? row?.name ?? null,
@@ -30,13 +28,12 @@ export async function applyContactObservation(tx: Tx, account: string, o: Contac
     leadIds: o.leadIds ?? row?.leadIds ?? [],
     isDeleted: false,
     amoUpdatedAt: toDate(o.at),
-    updatedAt: new Date(),
+    createdAt: row?.createdAt ?? now,
+    updatedAt: now,
   };
-  if (row) await tx.update(amoContacts).set(next).where(key);
-  else await tx.insert(amoContacts).values(next);
-  await emit(tx, [
+  state.putContact(next);
+  state.emit([
     {
-      account,
       type: 'contact.changed',
       occurredAt: toDate(o.at),
       // phones/emails: what delivery's contact index needs (the values of the PHONE/EMAIL fields now known).
@@ -44,6 +41,12 @@ export async function applyContactObservation(tx: Tx, account: string, o: Contac
     },
   ]);
   return true;
+}
+
+/** A contact row as the table's defaults make it. */
+function emptyContact(account: string, o: ContactObservation): AmoContactRow {
+  const now = new Date();
+  return { account, amoContactId: o.amoContactId, kind: o.kind, name: null, responsibleUserId: null, customFields: {}, leadIds: [], isDeleted: false, amoUpdatedAt: null, createdAt: now, updatedAt: now };
 }
 
 function valuesOf(fields: Record<string, AmoFieldValue>, code: string): string[] {

@@ -1,11 +1,11 @@
-// Applies one DealObservation to amo_deals + amo_deal_stages + domain_events, inside the caller's transaction.
+// Applies a DealObservation to a deal of an ApplyState (amo_deals + amo_deal_stages + domain_events once flushed).
 // Rules: the stage history records every observation at its amoCRM time (late ones are inserted in place);
 // the current state only moves forward (an observation older than amo_updated_at changes nothing but history);
 // domain events are emitted only for real changes of the current state, so re-applying is harmless.
-import { and, eq } from 'drizzle-orm';
 import { STATUS_LOST, STATUS_WON } from '../amocrm/index.js';
-import { amoDeals, leads, type AmoDealRow, type AmoFieldValue, type NewAmoDealRow } from '../db/index.js';
-import { emit, type EventName, type NewEvent } from '../events/index.js';
+import type { AmoDealRow, AmoFieldValue } from '../db/index.js';
+import type { EventName, NewEvent } from '../events/index.js';
+import { ApplyState } from './apply-state.js';
 import { mapDealFields } from './fields.js';
 import { appendStage, recordStage } from './stage-history.js';
 import { toDate, toUnix, type Tx } from './tx.js';
@@ -24,46 +24,49 @@ export interface ApplyDealResult {
   events: EventName[];
 }
 
-async function linkedLeadId(tx: Tx, account: string, amoLeadId: number): Promise<string | null> {
-  const [row] = await tx.select({ id: leads.id }).from(leads).where(and(eq(leads.account, account), eq(leads.amoLeadId, amoLeadId))).limit(1);
-  return row?.id ?? null;
-}
-
-const dealKey = (account: string, amoLeadId: number) => and(eq(amoDeals.account, account), eq(amoDeals.amoLeadId, amoLeadId));
-
 const stageOf = (r: { pipelineId: number | null; statusId: number | null }) => ({ pipeline_id: r.pipelineId, status_id: r.statusId });
 
+/** Applies `o` in its own small batch, inside the caller's transaction (reconciliation, one observation at a time). */
 export async function applyDealObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): Promise<ApplyDealResult> {
-  const r = await applyObservation(tx, o, ctx);
+  const state = await ApplyState.load(tx, ctx.account, [o.amoLeadId]);
+  const r = applyDeal(state, o, ctx);
+  await state.flush(tx);
+  return r;
+}
+
+/** Applies `o` to `state`, which holds the deal `o.amoLeadId` (ApplyState.load). */
+export function applyDeal(state: ApplyState, o: DealObservation, ctx: ApplyContext): ApplyDealResult {
+  const r = applyObservation(state, o, ctx);
   // A late stage placed in the past, or a change no other event names (amo_created_at learnt later): readers of
   // the deal's facts (the analytics rollup) recompute it.
   if ((r.historyChanged || r.changed) && r.events.length === 0) {
-    await emit(tx, [{ account: ctx.account, type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, occurredAt: toDate(o.at) }]);
+    state.emit([{ type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, occurredAt: toDate(o.at) }]);
     return { ...r, events: ['deal.history_changed'] };
   }
   return r;
 }
 
-async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): Promise<ApplyDealResult> {
+function applyObservation(state: ApplyState, o: DealObservation, ctx: ApplyContext): ApplyDealResult {
   const { account } = ctx;
-  const [row] = await tx.select().from(amoDeals).where(dealKey(account, o.amoLeadId)).for('update').limit(1);
-  if (o.kind === 'delete') return applyDelete(tx, account, o, row);
+  const row = state.deal(o.amoLeadId);
+  if (o.kind === 'delete') return applyDelete(state, o, row);
 
   const held = row?.amoUpdatedAt ? toUnix(row.amoUpdatedAt) : undefined;
   const newest = row !== undefined && held !== undefined && o.at >= held;
   let historyChanged = false;
   if (o.pipelineId !== undefined && o.statusId !== undefined) {
-    const stage = { account, amoLeadId: o.amoLeadId, pipelineId: o.pipelineId, statusId: o.statusId, at: o.at, source: o.source };
-    if (!newest) historyChanged = await recordStage(tx, stage);
+    const stage = { pipelineId: o.pipelineId, statusId: o.statusId, at: o.at, source: o.source };
+    const periods = state.stages(o.amoLeadId);
+    if (!newest) historyChanged = recordStage(periods, stage);
     else if (row.pipelineId !== o.pipelineId || row.statusId !== o.statusId || row.statusId === null) {
       // Nothing recorded is newer than the row's amo_updated_at, so this closes the open period.
-      await appendStage(tx, stage);
+      appendStage(periods, stage);
       historyChanged = true;
     }
   }
   if (held !== undefined && o.at < held) {
     // Older than what we hold: it may still un-delete (a read through the API is the truth right now).
-    if (row?.isDeleted && o.kind === 'snapshot') return undelete(tx, account, o, row, historyChanged);
+    if (row?.isDeleted && o.kind === 'snapshot') return undelete(state, o, row, historyChanged);
     return { changed: false, historyChanged, events: [] };
   }
 
@@ -71,7 +74,7 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
   for (const f of o.customFields ?? []) customFields[String(f.id)] = f;
   const mapped = o.customFields !== undefined ? mapDealFields(customFields, ctx.fieldMap) : undefined;
   const statusId = o.statusId ?? row?.statusId ?? null;
-  const next: NewAmoDealRow = {
+  const next: AmoDealRow = {
     account,
     amoLeadId: o.amoLeadId,
     leadId: row?.leadId ?? null,
@@ -90,6 +93,7 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
     deletedAt: row?.deletedAt ?? null,
     amoCreatedAt: o.createdAt !== undefined ? toDate(o.createdAt) : (row?.amoCreatedAt ?? null),
     amoUpdatedAt: toDate(o.at),
+    createdAt: row?.createdAt ?? new Date(),
     updatedAt: new Date(),
   };
   const restoring = !!row?.isDeleted && (o.kind === 'restore' || o.kind === 'snapshot' || (row.deletedAt !== null && o.at > toUnix(row.deletedAt)));
@@ -101,12 +105,11 @@ async function applyObservation(tx: Tx, o: DealObservation, ctx: ApplyContext): 
   // Link to our own lead (delivery records amo_lead_id, maybe just after the first webhook): looked up when the
   // deal is new and on stage moves and API reads until found, not on every field change.
   if (next.leadId === null && (!row || o.kind === 'add' || o.kind === 'snapshot' || row.statusId !== next.statusId)) {
-    next.leadId = await linkedLeadId(tx, account, o.amoLeadId);
+    next.leadId = state.linkedLeadId(o.amoLeadId);
   }
   const events = diffEvents(row, next, o, restoring);
-  if (row) await tx.update(amoDeals).set(next).where(dealKey(account, o.amoLeadId));
-  else await tx.insert(amoDeals).values(next);
-  await emit(tx, events.map((e) => ({ ...e, account })));
+  state.putDeal(next);
+  state.emit(events);
   return { changed: true, historyChanged, events: events.map((e) => e.type) };
 }
 
@@ -139,7 +142,7 @@ function comparable(k: (typeof COMPARED)[number], v: unknown): string {
 }
 
 /** Nothing we keep would change (a re-applied or same-second observation). */
-function sameState(row: AmoDealRow, next: NewAmoDealRow): boolean {
+function sameState(row: AmoDealRow, next: AmoDealRow): boolean {
   return COMPARED.every((k) => comparable(k, row[k]) === comparable(k, next[k]));
 }
 
@@ -150,7 +153,7 @@ function closedAt(o: DealObservation, row: AmoDealRow | undefined, statusId: num
   return toDate(o.at);
 }
 
-function diffEvents(row: AmoDealRow | undefined, next: NewAmoDealRow, o: DealObservation, restoring: boolean): NewEvent[] {
+function diffEvents(row: AmoDealRow | undefined, next: AmoDealRow, o: DealObservation, restoring: boolean): NewEvent[] {
   const base = { amoLeadId: o.amoLeadId, leadId: next.leadId ?? null, occurredAt: toDate(o.at) };
   const to = { pipeline_id: next.pipelineId ?? null, status_id: next.statusId ?? null };
   const out: NewEvent[] = [];
@@ -179,22 +182,30 @@ function diffEvents(row: AmoDealRow | undefined, next: NewAmoDealRow, o: DealObs
   return out;
 }
 
-async function applyDelete(tx: Tx, account: string, o: DealObservation, row: AmoDealRow | undefined): Promise<ApplyDealResult> {
+function applyDelete(state: ApplyState, o: DealObservation, row: AmoDealRow | undefined): ApplyDealResult {
   if (row?.isDeleted) return { changed: false, historyChanged: false, events: [] };
   // A delete carries no amoCRM time (webhook) or the event time (reconcile). A newer state wins over it.
   if (row?.amoUpdatedAt && toUnix(row.amoUpdatedAt) > o.at) return { changed: false, historyChanged: false, events: [] };
-  const leadId = row?.leadId ?? (await linkedLeadId(tx, account, o.amoLeadId));
-  const values = { isDeleted: true, deletedAt: toDate(o.at), updatedAt: new Date() };
+  const leadId = row?.leadId ?? state.linkedLeadId(o.amoLeadId);
+  const deleted = { isDeleted: true, deletedAt: toDate(o.at), updatedAt: new Date() };
   // A deal first heard of through its deletion gets no stage: its history would start at an unknown time.
-  if (row) await tx.update(amoDeals).set(values).where(dealKey(account, o.amoLeadId));
-  else await tx.insert(amoDeals).values({ account, amoLeadId: o.amoLeadId, leadId, ...values });
-  const events: NewEvent[] = [{ account, type: 'deal.deleted', amoLeadId: o.amoLeadId, leadId, occurredAt: toDate(o.at), payload: {} }];
-  await emit(tx, events.map((e) => ({ ...e, account })));
+  state.putDeal(row ? { ...row, ...deleted } : { ...emptyDeal(state.account, o.amoLeadId), leadId, ...deleted });
+  state.emit([{ type: 'deal.deleted', amoLeadId: o.amoLeadId, leadId, occurredAt: toDate(o.at), payload: {} }]);
   return { changed: true, historyChanged: false, events: ['deal.deleted'] };
 }
 
-async function undelete(tx: Tx, account: string, o: DealObservation, row: AmoDealRow, historyChanged: boolean): Promise<ApplyDealResult> {
-  await tx.update(amoDeals).set({ isDeleted: false, deletedAt: null, updatedAt: new Date() }).where(dealKey(account, o.amoLeadId));
-  await emit(tx, [{ account, type: 'deal.restored', amoLeadId: o.amoLeadId, leadId: row.leadId, occurredAt: toDate(o.at), payload: stageOf(row) }]);
+function undelete(state: ApplyState, o: DealObservation, row: AmoDealRow, historyChanged: boolean): ApplyDealResult {
+  state.putDeal({ ...row, isDeleted: false, deletedAt: null, updatedAt: new Date() });
+  state.emit([{ type: 'deal.restored', amoLeadId: o.amoLeadId, leadId: row.leadId, occurredAt: toDate(o.at), payload: stageOf(row) }]);
   return { changed: true, historyChanged, events: ['deal.restored'] };
+}
+
+/** A deal row as the table's defaults make it. */
+function emptyDeal(account: string, amoLeadId: number): AmoDealRow {
+  const now = new Date();
+  return {
+    account, amoLeadId, leadId: null, name: null, pipelineId: null, statusId: null, responsibleUserId: null, price: null,
+    fields: {}, customFields: {}, contactIds: [], isWon: false, isLost: false, closedAt: null, isDeleted: false,
+    deletedAt: null, amoCreatedAt: null, amoUpdatedAt: null, createdAt: now, updatedAt: now,
+  };
 }

@@ -112,11 +112,17 @@ export async function claimEventKey(tx: Tx, account: string, key: string, delive
 
 /** Claims dedupe keys of `account` in one statement; returns the keys that were new (not applied before). */
 export async function claimEventKeys(tx: Tx, account: string, keys: string[], deliveryId: number | null): Promise<Set<string>> {
-  const unique = [...new Set(keys)];
-  if (unique.length === 0) return new Set();
+  return claimEventKeysOf(tx, account, new Map(keys.map((k) => [k, deliveryId])));
+}
+
+/** Claims every key of `owners` (key → the delivery applying it) in one statement; returns the keys that were new. */
+export async function claimEventKeysOf(tx: Tx, account: string, owners: ReadonlyMap<string, number | null>): Promise<Set<string>> {
+  if (owners.size === 0) return new Set();
+  // Sorted: two batches claiming overlapping keys lock them in the same order (one waits, neither deadlocks).
+  const keys = [...owners.keys()].sort();
   const rows = await tx
     .insert(webhookEventKeys)
-    .values(unique.map((key) => ({ account, key, deliveryId })))
+    .values(keys.map((key) => ({ account, key, deliveryId: owners.get(key) ?? null })))
     .onConflictDoNothing()
     .returning({ key: webhookEventKeys.key });
   return new Set(rows.map((r) => r.key));

@@ -3,12 +3,13 @@
 // updated_at): their keys are claimed together and they are applied as ONE merged observation.
 import { dedupeKey, parseWebhook, WebhookParseError, type ContactEvent, type LeadEvent, type WebhookEvent } from '../amocrm/webhooks/index.js';
 import type { WebhookDeliveryRow } from '../db/index.js';
-import { applyContactObservation } from './apply-contact.js';
-import { applyDealObservation, type ApplyContext } from './apply-deal.js';
-import { claimEventKeys, finishDelivery, finishProcessed, processedBodyHashes } from './inbox.js';
+import { applyContact } from './apply-contact.js';
+import { applyDeal, type ApplyContext } from './apply-deal.js';
+import { ApplyState } from './apply-state.js';
+import { claimEventKeysOf, finishDelivery, finishProcessed, processedBodyHashes } from './inbox.js';
 import { observeContactEvent, observeLeadEvent } from './observations.js';
 import { toUnix, type Tx } from './tx.js';
-import type { DealObservation } from './types.js';
+import type { ContactObservation, DealObservation } from './types.js';
 
 export interface DeliveryOutcome {
   status: 'processed' | 'duplicate' | 'malformed';
@@ -32,56 +33,80 @@ export function mergeObservations(list: DealObservation[]): DealObservation[] {
   return out;
 }
 
-/** Processes claimed deliveries in order. Identical bodies (already processed, or earlier in this batch) → duplicate. */
+interface Parsed {
+  d: WebhookDeliveryRow;
+  events: WebhookEvent[];
+  candidates: { e: Applicable; key: string }[];
+}
+
+/**
+ * Processes claimed deliveries in order, as one batch: identical bodies (already processed, or earlier in this
+ * batch) → duplicate; the dedupe keys of all of them claimed in one statement; the deals and contacts they name
+ * read once (ApplyState) and every observation applied in order in memory; then the writes, a few statements for
+ * the whole batch.
+ */
 export async function processDeliveries(tx: Tx, list: WebhookDeliveryRow[], ctx: ApplyContext): Promise<DeliveryOutcome[]> {
   const seen = await processedBodyHashes(tx, list.map((d) => d.bodyHash));
-  const out: DeliveryOutcome[] = [];
-  const processed: { id: number; eventCount: number; appliedCount: number }[] = [];
+  const outcomes = new Map<number, DeliveryOutcome>();
+  const parsed: Parsed[] = [];
   for (const d of list) {
     if (seen.has(d.bodyHash)) {
       await finishDelivery(tx, d.id, { status: 'duplicate', appliedCount: 0 });
-      out.push({ status: 'duplicate', events: d.eventCount ?? 0, applied: 0 });
+      outcomes.set(d.id, { status: 'duplicate', events: d.eventCount ?? 0, applied: 0 });
       continue;
     }
-    const r = await processDelivery(tx, d, ctx);
-    if (r.status === 'processed') {
+    try {
+      const events = parseWebhook(d.body, d.contentType ?? undefined).events;
+      parsed.push({ d, events, candidates: events.filter(applicable).map((e) => ({ e, key: dedupeKey(e) })) });
       seen.add(d.bodyHash);
-      processed.push({ id: d.id, eventCount: r.events, appliedCount: r.applied });
+    } catch (err) {
+      const code = err instanceof WebhookParseError ? err.code : 'MALFORMED';
+      await finishDelivery(tx, d.id, { status: 'malformed', errorCode: code, error: err instanceof Error ? err.message : String(err) });
+      outcomes.set(d.id, { status: 'malformed', events: 0, applied: 0 });
     }
-    out.push(r);
   }
+
+  // A key met twice belongs to its first delivery (as if the deliveries were applied one after another).
+  const owner = new Map<string, number>();
+  for (const p of parsed) for (const c of p.candidates) if (!owner.has(c.key)) owner.set(c.key, p.d.id);
+  const fresh = await claimEventKeysOf(tx, ctx.account, owner);
+  const plans = parsed.map((p) => {
+    const receivedAt = toUnix(p.d.receivedAt);
+    const todo = p.candidates.filter((c) => fresh.has(c.key) && owner.get(c.key) === p.d.id && owner.delete(c.key));
+    return { p, observations: todo.map(({ e }) => (e.entity === 'lead' ? observeLeadEvent(e, receivedAt) : observeContactEvent(e, receivedAt))) };
+  });
+  const dealIds = plans.flatMap((x) => x.observations.filter(isDeal).map((o) => o.amoLeadId));
+  const contactIds = plans.flatMap((x) => x.observations.filter((o) => !isDeal(o)).map((o) => (o as ContactObservation).amoContactId));
+  const state = await ApplyState.load(tx, ctx.account, dealIds, contactIds);
+
+  const processed: { id: number; eventCount: number; appliedCount: number }[] = [];
+  for (const { p, observations } of plans) {
+    const applied = applyInOrder(state, observations, ctx);
+    processed.push({ id: p.d.id, eventCount: p.events.length, appliedCount: applied });
+    outcomes.set(p.d.id, { status: 'processed', events: p.events.length, applied });
+  }
+  await state.flush(tx);
   await finishProcessed(tx, processed);
-  return out;
+  return list.map((d) => outcomes.get(d.id) as DeliveryOutcome);
 }
 
-/** Applies one delivery's events; the caller marks it processed (processDeliveries does, in bulk). */
-export async function processDelivery(tx: Tx, d: WebhookDeliveryRow, ctx: ApplyContext): Promise<DeliveryOutcome> {
-  let events: WebhookEvent[];
-  try {
-    events = parseWebhook(d.body, d.contentType ?? undefined).events;
-  } catch (err) {
-    const code = err instanceof WebhookParseError ? err.code : 'MALFORMED';
-    await finishDelivery(tx, d.id, { status: 'malformed', errorCode: code, error: err instanceof Error ? err.message : String(err) });
-    return { status: 'malformed', events: 0, applied: 0 };
-  }
-  const receivedAt = toUnix(d.receivedAt);
-  const candidates = events.filter(applicable).map((e) => ({ e, key: dedupeKey(e) }));
-  const fresh = await claimEventKeys(tx, ctx.account, candidates.map((c) => c.key), d.id);
-  const claimed = new Set<string>();
-  const todo = candidates.filter((c) => fresh.has(c.key) && !claimed.has(c.key) && claimed.add(c.key));
+const isDeal = (o: DealObservation | ContactObservation): o is DealObservation => 'amoLeadId' in o;
+
+/** One delivery's observations: runs of deal items merged (mergeObservations), contacts between them. */
+function applyInOrder(state: ApplyState, observations: (DealObservation | ContactObservation)[], ctx: ApplyContext): number {
   let applied = 0;
   const deals: DealObservation[] = [];
-  const flushDeals = async (): Promise<void> => {
-    for (const o of mergeObservations(deals.splice(0))) if ((await applyDealObservation(tx, o, ctx)).changed) applied++;
+  const flushDeals = (): void => {
+    for (const o of mergeObservations(deals.splice(0))) if (applyDeal(state, o, ctx).changed) applied++;
   };
-  for (const { e } of todo) {
-    if (e.entity === 'lead') {
-      deals.push(observeLeadEvent(e, receivedAt));
+  for (const o of observations) {
+    if (isDeal(o)) {
+      deals.push(o);
       continue;
     }
-    await flushDeals();
-    if (await applyContactObservation(tx, ctx.account, observeContactEvent(e, receivedAt))) applied++;
+    flushDeals();
+    if (applyContact(state, o)) applied++;
   }
-  await flushDeals();
-  return { status: 'processed', events: events.length, applied };
+  flushDeals();
+  return applied;
 }

@@ -1,13 +1,12 @@
 // Stage history: one row per stay of a deal in a (pipeline, stage) pair, [entered_at, left_at). Observations
-// arrive in any order; each is placed by its amoCRM time, so a late one lands where it belongs.
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { amoDealStages, type AmoDealStageRow } from '../db/index.js';
+// arrive in any order; each is placed by its amoCRM time, so a late one lands where it belongs. The history is
+// changed in memory (ApplyState holds it for the batch and writes it back).
+import { and, asc, eq } from 'drizzle-orm';
+import { amoDealStages } from '../db/index.js';
+import type { StagePeriod } from './apply-state.js';
 import { toDate, type Tx } from './tx.js';
 
 export interface StageObservation {
-  /** The deal's account (connection key). */
-  account: string;
-  amoLeadId: number;
   pipelineId: number;
   statusId: number;
   /** amoCRM time, unix seconds. */
@@ -15,55 +14,49 @@ export interface StageObservation {
   source: 'webhook' | 'reconcile';
 }
 
-const same = (r: AmoDealStageRow, o: StageObservation): boolean => r.pipelineId === o.pipelineId && r.statusId === o.statusId;
+const same = (p: StagePeriod, o: StageObservation): boolean => p.pipelineId === o.pipelineId && p.statusId === o.statusId;
+
+/** Index of the last period entered at or before `at` (-1: none); a period started now goes right after it. */
+function lastAtOrBefore(periods: readonly StagePeriod[], at: Date): number {
+  let i = -1;
+  for (let k = 0; k < periods.length; k++) if ((periods[k] as StagePeriod).enteredAt.getTime() <= at.getTime()) i = k;
+  return i;
+}
+
+const move = (p: StagePeriod, to: Partial<Pick<StagePeriod, 'enteredAt' | 'leftAt'>>): void => {
+  Object.assign(p, to);
+  p.moved = true;
+};
 
 /**
- * Records that the deal was in (pipeline, stage) at `at`. The period containing `at` already in that stage:
- * nothing to do. The next period in that stage: it started earlier than we thought, so move its start back.
- * Otherwise a new period starts at `at` and ends where the next one starts. Returns true when history changed.
+ * Records that the deal was in (pipeline, stage) at `at`, in its history `periods` (oldest first, changed in
+ * place). The period containing `at` already in that stage: nothing to do. The next period in that stage: it
+ * started earlier than we thought, so move its start back. Otherwise a new period starts at `at` and ends where the
+ * next one starts. Returns true when history changed.
  */
-export async function recordStage(tx: Tx, o: StageObservation): Promise<boolean> {
-  const periods = await tx
-    .select()
-    .from(amoDealStages)
-    .where(and(eq(amoDealStages.account, o.account), eq(amoDealStages.amoLeadId, o.amoLeadId)))
-    .orderBy(asc(amoDealStages.enteredAt), asc(amoDealStages.id));
+export function recordStage(periods: StagePeriod[], o: StageObservation): boolean {
   const at = toDate(o.at);
-  let prevIdx = -1;
-  for (let i = 0; i < periods.length; i++) if ((periods[i] as AmoDealStageRow).enteredAt.getTime() <= at.getTime()) prevIdx = i;
-  const prev = prevIdx >= 0 ? periods[prevIdx] : undefined;
+  const prevIdx = lastAtOrBefore(periods, at);
+  const prev = periods[prevIdx];
   const next = periods[prevIdx + 1];
   if (prev && same(prev, o)) return false;
-  if (prev) await tx.update(amoDealStages).set({ leftAt: at }).where(eq(amoDealStages.id, prev.id));
+  if (prev) move(prev, { leftAt: at });
   if (next && same(next, o)) {
-    await tx.update(amoDealStages).set({ enteredAt: at }).where(eq(amoDealStages.id, next.id));
+    move(next, { enteredAt: at });
     return true;
   }
-  await tx.insert(amoDealStages).values({
-    account: o.account,
-    amoLeadId: o.amoLeadId,
-    pipelineId: o.pipelineId,
-    statusId: o.statusId,
-    enteredAt: at,
-    leftAt: next ? next.enteredAt : null,
-    source: o.source,
-  });
+  periods.splice(prevIdx + 1, 0, { id: null, pipelineId: o.pipelineId, statusId: o.statusId, enteredAt: at, leftAt: next ? next.enteredAt : null, source: o.source });
   return true;
 }
 
 /**
- * Fast path when `o` is at least as new as everything recorded (the caller knows from the deal row): close the
- * open period and start a new one. Two statements instead of a read and up to three writes.
+ * When `o` is at least as new as everything recorded (the caller knows from the deal row): the open period ends at
+ * `at` and a new one starts.
  */
-export async function appendStage(tx: Tx, o: StageObservation): Promise<void> {
-  const at = toDate(o.at).toISOString();
-  await tx.execute(sql`
-    with closed as (
-      update ${amoDealStages} set left_at = ${at}::timestamptz
-      where ${amoDealStages.account} = ${o.account} and ${amoDealStages.amoLeadId} = ${o.amoLeadId} and ${amoDealStages.leftAt} is null
-    )
-    insert into ${amoDealStages} (account, amo_lead_id, pipeline_id, status_id, entered_at, source)
-    values (${o.account}, ${o.amoLeadId}, ${o.pipelineId}, ${o.statusId}, ${at}::timestamptz, ${o.source})`);
+export function appendStage(periods: StagePeriod[], o: StageObservation): void {
+  const at = toDate(o.at);
+  for (const p of periods) if (p.leftAt === null) move(p, { leftAt: at });
+  periods.splice(lastAtOrBefore(periods, at) + 1, 0, { id: null, pipelineId: o.pipelineId, statusId: o.statusId, enteredAt: at, leftAt: null, source: o.source });
 }
 
 export interface StageStay {
