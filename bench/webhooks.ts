@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     ...processorSharing(writer, db.kind === 'pglite'),
     ...(process.argv[4] ? { maxBatchMs } : {}),
     ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}),
+    ...(process.env.BENCH_LOAD_SHARE ? { loadShare: Number(process.env.BENCH_LOAD_SHARE) } : {}),
     onBatch: (s) => {
       applied += s.applied;
       handledEvents += s.events;

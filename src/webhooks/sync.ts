@@ -33,19 +33,20 @@ export interface WebhookSyncDeps {
 }
 
 /**
- * How the processor shares the machine with the receiver. Acks and batches share this process's one thread (on
- * PGlite every SQL statement too): while webhooks arrive, batches use at most a fifth of the time in all, so acks
- * keep their CPU on a small machine; a backlog is worked off at full speed once the burst ends (amoCRM only needs
- * the ack within 2 s). PGlite (one session): batches also wait for queued inserts. PostgreSQL: two batches overlap
- * their round trips (claims skip each other's locked rows), each at half that share.
+ * How the processor shares the machine with the receiver. Acks and batches share this process's one thread: while
+ * webhooks arrive, a batch lane pauses after each batch so that it runs at most a share of the time, and acks keep
+ * their CPU on a small machine; a backlog is worked off at full speed once the burst ends (amoCRM only needs the ack
+ * within 2 s). PGlite (one session, on its own thread): 40 % of the time, and batches wait for queued inserts.
+ * PostgreSQL: two lanes overlap their round trips (claims skip each other's locked rows), each 30 % of the time —
+ * with the batched apply that keeps up with 500 deliveries/s (docs/webhooks.md, "Processing").
  */
 export function processorSharing(
   writer: InboxWriter,
   embedded: boolean,
 ): Pick<ProcessorDeps, 'busy' | 'underLoad' | 'loadShare' | 'concurrency' | 'maxBatchMs'> {
   const underLoad = (): boolean => performance.now() - writer.lastWriteAt() < 250;
-  if (!embedded) return { concurrency: 2, maxBatchMs: 100, underLoad, loadShare: 0.1 };
-  return { busy: () => writer.pending() > 0, underLoad };
+  if (!embedded) return { concurrency: 2, maxBatchMs: 100, underLoad, loadShare: 0.3 };
+  return { busy: () => writer.pending() > 0, underLoad, loadShare: 0.4 };
 }
 
 export interface WebhookSync {
