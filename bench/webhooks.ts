@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   let handledDeliveries = 0;
   let firstInsertAt = 0;
   let lastBatchAt = 0;
-  const writer = createInboxWriter(db.db);
+  const writer = createInboxWriter(db.db, 'default');
   const processor = createWebhookProcessor({
     db: db.db,
     account: 'default',
@@ -163,7 +163,6 @@ async function main(): Promise<void> {
     extraRoutes: [
       () =>
         webhookRoutes({
-          db: db.db,
           writer,
           source: { webhookSecret: SECRET, account: async () => ({ id: 31000001, subdomain: 'bench' }) },
           ...(journal ? { journal } : {}),

@@ -1,9 +1,10 @@
 // amoCRM ids are unique only within an account: the same deal or contact id observed for two accounts is two rows,
-// each with its own stage history, dedupe keys, lead link and domain events. (One account per install is still the
-// only mode; this pins that the keys are right.)
+// each with its own stage history, dedupe keys, lead link, domain events and webhook inbox. (One account per install
+// is still the only mode; this pins that the keys are right.)
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amoContacts, amoDeals, domainEvents, leads } from '../db/index.js';
+import { encodeWebhookBody } from '../amocrm/webhooks/index.js';
+import { amoContacts, amoDeals, domainEvents, leads, webhookDeliveries } from '../db/index.js';
 import { createTestDb, type TestDb } from '../../test/db.js';
 import { applyContact } from './apply-contact.js';
 import { applyDealObservation } from './apply-deal.js';
@@ -11,6 +12,8 @@ import { ApplyState } from './apply-state.js';
 import { dealView } from './deal-view.js';
 import { mappedNumber } from './fields.js';
 import { claimEventKeys } from './inbox.js';
+import { createInboxWriter } from './inbox-writer.js';
+import { createWebhookProcessor } from './processor.js';
 import { syncedDealOfLead } from './reads.js';
 
 const T0 = 1_700_000_000;
@@ -72,5 +75,25 @@ describe('per-account keys', () => {
       await claimEventKeys(tx, 'a', ['event:1'], null),
     ]);
     expect(fresh.map((s) => [...s])).toEqual([['event:1'], ['event:1'], []]);
+  });
+
+  it("keeps each account's webhook inbox apart: a processor applies only its own account's deliveries", async () => {
+    const hook = (statusId: number) =>
+      encodeWebhookBody([{ key: 'leads', action: 'status', fields: { id: 77, status_id: statusId, pipeline_id: 1, updated_at: T0, last_modified: T0 } }], { id: 1, subdomain: 's', self: 'https://s.amocrm.ru' });
+    // The same body for both: the whole-body dedupe is per account too.
+    const body = hook(10);
+    for (const account of ['a', 'b']) {
+      await createInboxWriter(tdb.db, account).write({ status: 'pending', contentType: 'application/x-www-form-urlencoded', body });
+    }
+    const inbox = async () =>
+      (await tdb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.body, body)).orderBy(webhookDeliveries.account)).map((d) => [d.account, d.status]);
+    const deal77 = async () => (await tdb.db.select().from(amoDeals).where(eq(amoDeals.amoLeadId, 77))).map((d) => d.account);
+
+    expect(await createWebhookProcessor({ db: tdb.db, account: 'a' }).drain()).toBe(1);
+    expect(await inbox()).toEqual([['a', 'processed'], ['b', 'pending']]);
+    expect(await deal77()).toEqual(['a']);
+    expect(await createWebhookProcessor({ db: tdb.db, account: 'b' }).drain()).toBe(1);
+    expect(await inbox()).toEqual([['a', 'processed'], ['b', 'processed']]);
+    expect((await deal77()).sort()).toEqual(['a', 'b']);
   });
 });

@@ -59,7 +59,7 @@ async function run(db: TestDb, bodies: string[], batch: number): Promise<unknown
   for (const [i, body] of bodies.entries()) {
     // Receipt times (a delete's only time) within the stream's amoCRM times: some deletes are older than the state.
     const receivedAt = new Date((T0 + i * 9) * 1000);
-    await db.db.transaction((tx) => insertDelivery(tx, { status: 'pending', contentType: 'application/x-www-form-urlencoded', body, receivedAt }));
+    await db.db.transaction((tx) => insertDelivery(tx, 'default', { status: 'pending', contentType: 'application/x-www-form-urlencoded', body, receivedAt }));
   }
   const rows = await db.db.select().from(webhookDeliveries).orderBy(asc(webhookDeliveries.id));
   const outcomes: unknown[] = [];

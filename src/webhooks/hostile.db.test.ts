@@ -22,10 +22,10 @@ let failing: FastifyInstance;
 beforeAll(async () => {
   tdb = await createTestDb();
   const source = { webhookSecret: SECRET, account: async () => ({ id: ACCOUNT_ID, subdomain: 'asiadeals' }) };
-  app = await buildApp({ config: testConfig(), db: tdb, extraRoutes: [() => webhookRoutes({ db: tdb.db, source })] });
+  app = await buildApp({ config: testConfig(), db: tdb, extraRoutes: [() => webhookRoutes({ source, writer: createInboxWriter(tdb.db, 'default') })] });
   // A receiver whose store fails: its 500 must not echo the path either.
   const broken = { write: () => Promise.reject(new Error('disk on fire')), pending: () => 0, lastWriteAt: () => 0 };
-  failing = await buildApp({ config: testConfig(), db: tdb, extraRoutes: [() => webhookRoutes({ db: tdb.db, source, writer: broken })] });
+  failing = await buildApp({ config: testConfig(), db: tdb, extraRoutes: [() => webhookRoutes({ source, writer: broken })] });
 });
 afterAll(async () => {
   await app?.close();
@@ -75,7 +75,7 @@ describe('webhook values are range-checked at receipt', () => {
 
 describe('the inbox writer isolates a row the database refuses', () => {
   it('fails only that delivery of a batch', async () => {
-    const writer = createInboxWriter(tdb.db);
+    const writer = createInboxWriter(tdb.db, 'default');
     const row = (accountId: number) => ({ status: 'pending' as const, contentType: FORM, body: `b${accountId}`, accountId });
     const writes = [1, 2, 1.5, 3, 4].map((id) => writer.write(row(id)).then(() => 'ok', () => 'failed'));
     expect(await Promise.all(writes)).toEqual(['ok', 'ok', 'failed', 'ok', 'ok']);

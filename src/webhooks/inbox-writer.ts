@@ -23,7 +23,8 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
-export function createInboxWriter(db: Tx, opts: { maxBatch?: number } = {}): InboxWriter {
+/** A writer of the deliveries received for `account` (the amoCRM account whose webhook URL they came to). */
+export function createInboxWriter(db: Tx, account: string, opts: { maxBatch?: number } = {}): InboxWriter {
   const maxBatch = opts.maxBatch ?? 50;
   let queue: Waiting[] = [];
   let inFlight = 0;
@@ -34,7 +35,7 @@ export function createInboxWriter(db: Tx, opts: { maxBatch?: number } = {}): Inb
     // Rows without a journal key (NULL) never conflict.
     const rows = await db
       .insert(webhookDeliveries)
-      .values(batch.map(({ row }) => deliveryValues(row)))
+      .values(batch.map(({ row }) => deliveryValues(account, row)))
       .onConflictDoNothing({ target: webhookDeliveries.journalKey })
       .returning({ id: webhookDeliveries.id, journalKey: webhookDeliveries.journalKey });
     // PostgreSQL returns the rows of an INSERT … VALUES in the order given, minus the skipped ones (a journal key

@@ -21,9 +21,10 @@ export interface NewDelivery {
 
 export const hashBody = (body: string): string => createHash('sha256').update(body, 'utf8').digest('hex');
 
-/** The stored row of a received delivery (the raw body with its hash for whole-body dedupe). */
-export function deliveryValues(d: NewDelivery) {
+/** The stored row of a delivery received for `account` (the raw body with its hash for whole-body dedupe). */
+export function deliveryValues(account: string, d: NewDelivery) {
   return {
+    account,
     status: d.status,
     contentType: d.contentType,
     body: d.body,
@@ -38,30 +39,30 @@ export function deliveryValues(d: NewDelivery) {
   };
 }
 
-export async function insertDelivery(tx: Tx, d: NewDelivery): Promise<number> {
-  const [row] = await tx.insert(webhookDeliveries).values(deliveryValues(d)).returning({ id: webhookDeliveries.id });
+export async function insertDelivery(tx: Tx, account: string, d: NewDelivery): Promise<number> {
+  const [row] = await tx.insert(webhookDeliveries).values(deliveryValues(account, d)).returning({ id: webhookDeliveries.id });
   if (!row) throw new Error('webhook delivery insert returned no row');
   return row.id;
 }
 
-/** Pending deliveries, oldest first, locked for this transaction (other instances skip them). */
-export async function claimPending(tx: Tx, limit: number): Promise<WebhookDeliveryRow[]> {
+/** Pending deliveries of `account`, oldest first, locked for this transaction (other instances skip them). */
+export async function claimPending(tx: Tx, account: string, limit: number): Promise<WebhookDeliveryRow[]> {
   return tx
     .select()
     .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.status, 'pending'))
+    .where(and(eq(webhookDeliveries.account, account), eq(webhookDeliveries.status, 'pending')))
     .orderBy(asc(webhookDeliveries.id))
     .limit(limit)
     .for('update', { skipLocked: true });
 }
 
-/** Body hashes among `hashes` that an earlier delivery already had processed. */
-export async function processedBodyHashes(tx: Tx, hashes: string[]): Promise<Set<string>> {
+/** Body hashes among `hashes` that an earlier delivery of `account` already had processed. */
+export async function processedBodyHashes(tx: Tx, account: string, hashes: string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
   const rows = await tx
     .selectDistinct({ h: webhookDeliveries.bodyHash })
     .from(webhookDeliveries)
-    .where(and(inArray(webhookDeliveries.bodyHash, hashes), eq(webhookDeliveries.status, 'processed')));
+    .where(and(eq(webhookDeliveries.account, account), inArray(webhookDeliveries.bodyHash, hashes), eq(webhookDeliveries.status, 'processed')));
   return new Set(rows.map((r) => r.h));
 }
 

@@ -49,13 +49,13 @@ function heldWriter(real: InboxWriter) {
 describe('webhook journal', () => {
   it('acks from the journal while the database insert is held back; the row follows once released', async () => {
     const dir = tempDir();
-    const { writer, release } = heldWriter(createInboxWriter(tdb.db));
+    const { writer, release } = heldWriter(createInboxWriter(tdb.db, 'default'));
     const stored: number[] = [];
     const journal = openWebhookJournal({ dir, writer, onStored: (id) => stored.push(id) });
     const app: FastifyInstance = await buildApp({
       config: testConfig(),
       db: tdb,
-      extraRoutes: [() => webhookRoutes({ db: tdb.db, writer, journal, source: { webhookSecret: SECRET, account: async () => ({ id: 31000001 }) } })],
+      extraRoutes: [() => webhookRoutes({ writer, journal, source: { webhookSecret: SECRET, account: async () => ({ id: 31000001 }) } })],
     });
     try {
       const body = 'leads[add][0][id]=9001&leads[add][0][name]=held&account[id]=31000001';
@@ -83,7 +83,7 @@ describe('webhook journal', () => {
     await first.close();
     appendFileSync(join(dir, 'webhook-journal.ndjson'), '{"status":"pending","body":"torn'); // a crash mid-write
 
-    const second = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db) });
+    const second = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db, 'default') });
     await second.flush();
     for (const b of ['r1', 'r2', 'r3']) expect(await rows(`restart-${b}`)).toBe(1);
     await second.append(delivery('restart-r4'));
@@ -92,7 +92,7 @@ describe('webhook journal', () => {
     await second.close();
 
     // Everything stored and checkpointed: a third start stores nothing again.
-    const third = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db) });
+    const third = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db, 'default') });
     expect(third.pending()).toBe(0);
     await third.close();
     for (const b of ['r1', 'r2', 'r3', 'r4']) expect(await rows(`restart-${b}`)).toBe(1);
@@ -111,13 +111,13 @@ describe('webhook journal', () => {
     const bodies = Array.from({ length: 25 }, (_, i) => `killed-${i}`);
     for (const b of bodies) expect(await rows(b)).toBe(0);
 
-    const next = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db) });
+    const next = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db, 'default') });
     expect(next.pending()).toBe(25);
     await next.flush();
     await next.close();
     // A second start (checkpoint lost, too) stores nothing twice.
     rmSync(join(dir, 'webhook-journal.offset'));
-    const again = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db) });
+    const again = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db, 'default') });
     await again.flush();
     await again.close();
     for (const b of bodies) expect(await rows(b)).toBe(1);
@@ -125,7 +125,7 @@ describe('webhook journal', () => {
 
   it('stores an entry once when the crash came after its insert and before its checkpoint', async () => {
     const dir = tempDir();
-    const first = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db) });
+    const first = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db, 'default') });
     const receivedAt = new Date(Date.now() - 60_000);
     await first.append({ ...delivery('once-a'), receivedAt });
     await first.append(delivery('once-b'));
@@ -133,7 +133,7 @@ describe('webhook journal', () => {
     await first.close();
     // The checkpoint was lost (a crash between the database commit and its write): everything is replayed.
     rmSync(join(dir, 'webhook-journal.offset'));
-    const second = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db) });
+    const second = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db, 'default') });
     expect(second.pending()).toBe(2);
     await second.flush();
     await second.close();
@@ -146,7 +146,7 @@ describe('webhook journal', () => {
 
   it('empties the file once everything in it is stored and it passed maxBytes', async () => {
     const dir = tempDir();
-    const journal = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db), maxBytes: 1000 });
+    const journal = openWebhookJournal({ dir, writer: createInboxWriter(tdb.db, 'default'), maxBytes: 1000 });
     await Promise.all(Array.from({ length: 20 }, (_, i) => journal.append(delivery(`big-${i}-${'x'.repeat(100)}`))));
     await journal.flush();
     expect(statSync(join(dir, 'webhook-journal.ndjson')).size).toBe(0);

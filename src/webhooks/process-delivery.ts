@@ -46,7 +46,7 @@ interface Parsed {
  * the whole batch.
  */
 export async function processDeliveries(tx: Tx, list: WebhookDeliveryRow[], ctx: ApplyContext): Promise<DeliveryOutcome[]> {
-  const seen = await processedBodyHashes(tx, list.map((d) => d.bodyHash));
+  const seen = await processedBodyHashes(tx, ctx.account, list.map((d) => d.bodyHash));
   const outcomes = new Map<number, DeliveryOutcome>();
   const parsed: Parsed[] = [];
   for (const d of list) {

@@ -89,7 +89,7 @@ export function createWebhookProcessor(deps: ProcessorDeps): WebhookProcessor {
     const started = performance.now();
     try {
       await deps.db.transaction(async (tx) => {
-        claimed = await claimPending(tx, size);
+        claimed = await claimPending(tx, deps.account, size);
         for (const r of await processDeliveries(tx, claimed, ctx)) {
           stats.events += r.events;
           stats.applied += r.applied;

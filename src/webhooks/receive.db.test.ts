@@ -10,6 +10,7 @@ import { amoContacts, amoDeals, domainEvents, leads, webhookDeliveries } from '.
 import { buildApp } from '../../test/app.js';
 import { mappedNumber, mappedText } from './fields.js';
 import { createWebhookProcessor, type WebhookProcessor } from './processor.js';
+import { createInboxWriter } from './inbox-writer.js';
 import { webhookRoutes } from './routes.js';
 import { stageHistory } from './stage-history.js';
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
     config: testConfig(),
     db: tdb,
     extraRoutes: [
-      () => webhookRoutes({ db: tdb.db, source: { webhookSecret: SECRET, account: async () => ({ id: ACCOUNT.id, subdomain: ACCOUNT.subdomain }) } }),
+      () => webhookRoutes({ writer: createInboxWriter(tdb.db, 'default'), source: { webhookSecret: SECRET, account: async () => ({ id: ACCOUNT.id, subdomain: ACCOUNT.subdomain }) } }),
     ],
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

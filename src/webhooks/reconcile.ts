@@ -110,7 +110,7 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
       if ((await applyDealObservation(tx, obs, ctx)).changed) repaired++;
     });
   }
-  await prune(deps.db, nowSec, deps.retention);
+  await prune(deps.db, deps.account, nowSec, deps.retention);
   const cursor = events.reduce((max, e) => Math.max(max, e.created_at), since);
   await deps.db.transaction(async (tx) => writeCursor(tx, deps.account, cursor, { events: events.length, leads: leadIds.size, repaired }));
   const result = { since, cursor, events: events.length, leads: leadIds.size, repaired, resubscribed };
@@ -135,15 +135,16 @@ async function readLeads(amo: AmoClient, ids: number[]): Promise<{ id: number; l
   return out;
 }
 
-async function prune(db: Database, nowSec: number, r: ReconcileDeps['retention'] = {}): Promise<void> {
+/** Old dedupe keys and applied raw deliveries of `account`. */
+async function prune(db: Database, account: string, nowSec: number, r: ReconcileDeps['retention'] = {}): Promise<void> {
   const keysBefore = new Date((nowSec - (r.keysDays ?? 7) * 86_400) * 1000);
   const deliveriesBefore = new Date((nowSec - (r.deliveriesDays ?? 30) * 86_400) * 1000);
-  await db.delete(webhookEventKeys).where(lt(webhookEventKeys.appliedAt, keysBefore));
+  await db.delete(webhookEventKeys).where(and(eq(webhookEventKeys.account, account), lt(webhookEventKeys.appliedAt, keysBefore)));
   // 0 days = keep raw bodies forever (retention.raw_webhook_days, src/privacy sweeps them too).
   if ((r.deliveriesDays ?? 30) === 0) return;
   await db
     .delete(webhookDeliveries)
-    .where(and(inArray(webhookDeliveries.status, ['processed', 'duplicate']), lt(webhookDeliveries.receivedAt, deliveriesBefore)));
+    .where(and(eq(webhookDeliveries.account, account), inArray(webhookDeliveries.status, ['processed', 'duplicate']), lt(webhookDeliveries.receivedAt, deliveriesBefore)));
 }
 
 /** Re-POSTs (amoCRM upserts by destination, which re-enables) every disabled subscription that is ours. */

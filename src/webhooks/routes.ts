@@ -7,18 +7,16 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { counter, histogram } from '../metrics.js';
 import { parseWebhook, WebhookParseError, type ParsedWebhook } from '../amocrm/webhooks/index.js';
-import type { Database } from '../db/index.js';
-import { createInboxWriter, type InboxWriter } from './inbox-writer.js';
+import type { InboxWriter } from './inbox-writer.js';
 import type { WebhookJournal } from './journal.js';
 import { outOfRange } from './ranges.js';
 import { secretFrom, secretMatches } from './secret.js';
 import type { WebhookLogger, WebhookSource } from './types.js';
 
 export interface WebhookRouteDeps {
-  db: Database;
   source: Pick<WebhookSource, 'webhookSecret' | 'account'>;
-  /** Shared group-commit writer (the processor yields to it); one is made when omitted. */
-  writer?: InboxWriter;
+  /** The group-commit writer of this account's inbox (shared with the processor, which yields to it). */
+  writer: InboxWriter;
   /**
    * Acknowledge once the delivery is in this journal (a local file, fsynced), not the database: the journal
    * stores it in the database afterwards. Without one, the ack waits for the database insert.
@@ -102,7 +100,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
     const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
     const now = deps.now ?? Date.now;
     const m = metricsOf(deps.metrics);
-    const writer = deps.writer ?? createInboxWriter(deps.db);
+    const { writer } = deps;
     let cached: { at: number; value: Account } | undefined;
     const account = async (): Promise<Account> => {
       if (cached && now() - cached.at < (deps.accountCacheMs ?? 30_000)) return cached.value;

@@ -60,7 +60,7 @@ export interface WebhookSync {
 }
 
 export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
-  const writer = createInboxWriter(deps.db);
+  const writer = createInboxWriter(deps.db, deps.account);
   const processor = createWebhookProcessor({
     db: deps.db,
     account: deps.account,
@@ -78,7 +78,6 @@ export function createWebhookSync(deps: WebhookSyncDeps): WebhookSync {
     ...(journal ? { journal } : {}),
     routes: (ctx) =>
       webhookRoutes({
-        db: deps.db,
         source: deps.source,
         writer,
         ...(journal ? { journal } : {}),

@@ -11,6 +11,8 @@ export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The amoCRM account (connection key) whose webhook URL received it: its processor applies it. */
+    account: text('account').notNull().default('default'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     status: text('status', { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default('pending'),
     contentType: text('content_type'),
@@ -33,7 +35,8 @@ export const webhookDeliveries = pgTable(
     journalKey: text('journal_key'),
   },
   (t) => [
-    index('webhook_deliveries_status_id_idx').on(t.status, t.id),
+    // The processor's claim (an account's pending rows, oldest first) and the dashboard's pending count: a small index.
+    index('webhook_deliveries_pending_idx').on(t.account, t.id).where(sql`${t.status} = 'pending'`),
     index('webhook_deliveries_body_hash_idx').on(t.bodyHash),
     uniqueIndex('webhook_deliveries_journal_key_idx').on(t.journalKey),
   ],
