@@ -11,6 +11,7 @@ import { amoContacts, amoDeals, amoDealStages, domainEvents, leads, webhookDeliv
 import type { ApplyContext } from './apply-deal.js';
 import { insertDelivery } from './inbox.js';
 import { processDeliveries } from './process-delivery.js';
+import { createWebhookProcessor } from './processor.js';
 
 const ACCOUNT = { id: 31000001, subdomain: 'acme', self: 'https://acme.amocrm.ru' };
 const T0 = 1_700_000_000;
@@ -103,4 +104,19 @@ describe('a batch applied at once', () => {
       expect(events.length).toBeGreaterThan(40);
     });
   }
+
+  it('a delivery the database cannot take fails alone: the other deliveries of its batch are applied', async () => {
+    const item = (id: number, at: number): string =>
+      encodeWebhookBody([{ key: 'leads', action: 'add', fields: { id, name: `Deal ${id}`, status_id: 101, pipeline_id: PIPE, updated_at: at, last_modified: at, created_at: T0 } }], ACCOUNT);
+    // A time past year 9999 (refused at receipt, src/webhooks/ranges.ts; stored here directly): no valid date.
+    const bodies = [item(21, T0), item(22, T0), item(23, 1e15), item(24, T0), item(25, T0)];
+    for (const body of bodies) await many.db.transaction((tx) => insertDelivery(tx, 'default', { status: 'pending', contentType: 'application/x-www-form-urlencoded', body }));
+    const warnings: string[] = [];
+    const logger = { info: () => {}, warn: (_o: object, m: string) => warnings.push(m), error: (_o: object, m: string) => warnings.push(m) };
+    expect(await createWebhookProcessor({ db: many.db, account: 'default', batchSize: 5, logger }).drain()).toBe(5);
+    const rows = await many.db.select().from(webhookDeliveries).orderBy(asc(webhookDeliveries.id));
+    expect(rows.map((d) => [d.status, d.errorCode])).toEqual([['processed', null], ['processed', null], ['failed', 'APPLY_FAILED'], ['processed', null], ['processed', null]]);
+    expect((await many.db.select().from(amoDeals).orderBy(asc(amoDeals.amoLeadId))).map((d) => d.amoLeadId)).toEqual([21, 22, 24, 25]);
+    expect(warnings).toEqual(['webhook batch failed; retrying one by one', 'webhook delivery failed']);
+  });
 });

@@ -164,8 +164,14 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function rowsJson(table: PgTable, rows: readonly Row[], skip: readonly string[]): { json: string; columns: string[] } {
   const cols = Object.entries(getTableColumns(table)).filter(([prop]) => !skip.includes(prop) && rows.some((r) => prop in r));
+  const value = (r: Row, prop: string): unknown => {
+    const v = r[prop];
+    // JSON would carry an invalid date as null: refuse it, as a timestamp parameter would.
+    if (v instanceof Date && Number.isNaN(v.getTime())) throw new RangeError(`${prop}: invalid date`);
+    return v ?? null;
+  };
   const json = JSON.stringify(
-    rows.map((r) => Object.fromEntries(cols.map(([prop, c]) => [c.name, r[prop] ?? null]))),
+    rows.map((r) => Object.fromEntries(cols.map(([prop, c]) => [c.name, value(r, prop)]))),
     (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v),
   );
   return { json, columns: cols.map(([, c]) => c.name) };
