@@ -7,6 +7,8 @@
 // Env:  LEADBRIDGE_PGLITE_THREAD=off: the embedded database on this thread, not its own (src/db/pglite-thread.ts).
 //       BENCH_TARGET=pglite (default; a temp folder) | memory (in-memory PGlite, no disk) | postgres (a fresh
 //       database on BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres, dropped after)
+//       BENCH_BATCH=N: the processor's batch size (default 50); BENCH_LOAD_SHARE=x: its share of time per lane while
+//       webhooks arrive (default: processorSharing's, PostgreSQL 0.3, PGlite 0.4).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
