@@ -119,4 +119,38 @@ describe('a batch applied at once', () => {
     expect((await many.db.select().from(amoDeals).orderBy(asc(amoDeals.amoLeadId))).map((d) => d.amoLeadId)).toEqual([21, 22, 24, 25]);
     expect(warnings).toEqual(['webhook batch failed; retrying one by one', 'webhook delivery failed']);
   });
+
+  it('two batches about the same new deal at once: the second waits for the first, then updates its row', async () => {
+    const hook = (action: 'add' | 'status', statusId: number, at: number): string =>
+      encodeWebhookBody([{ key: 'leads', action, fields: { id: 31, name: 'Deal 31', status_id: statusId, pipeline_id: PIPE, updated_at: at, last_modified: at, created_at: T0 } }], ACCOUNT);
+    // amoCRM sends one action per POST: the deal's add and its first stage move arrive as two deliveries, which two
+    // lanes (or two instances) on PostgreSQL can claim at the same moment.
+    for (const body of [hook('add', 101, T0), hook('status', 102, T0 + 5)]) {
+      await many.db.transaction((tx) => insertDelivery(tx, 'default', { status: 'pending', contentType: 'application/x-www-form-urlencoded', body }));
+    }
+    const [a, b] = await many.db.select().from(webhookDeliveries).orderBy(asc(webhookDeliveries.id));
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let applied = (): void => {};
+    const firstApplied = new Promise<void>((r) => (applied = r));
+    const first = many.db.transaction(async (tx) => {
+      const out = await processDeliveries(tx, [a as never], ctx);
+      applied();
+      await gate; // the first batch's transaction stays open: deal 31 is written but not committed
+      return out;
+    });
+    await firstApplied;
+    const second = many.db.transaction((tx) => processDeliveries(tx, [b as never], ctx));
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    expect((await first).map((o) => o.status)).toEqual(['processed']);
+    expect((await second).map((o) => o.status)).toEqual(['processed']);
+    const [deal] = await many.db.select().from(amoDeals);
+    expect(deal).toMatchObject({ amoLeadId: 31, statusId: 102 });
+    const stages = await many.db.select().from(amoDealStages).orderBy(asc(amoDealStages.enteredAt));
+    expect(stages.map((st) => [st.statusId, st.enteredAt.getTime() / 1000, st.leftAt ? st.leftAt.getTime() / 1000 : null])).toEqual([
+      [101, T0, T0 + 5],
+      [102, T0 + 5, null],
+    ]);
+  });
 });

@@ -1,9 +1,9 @@
 // The state a batch of observations is applied to, held in memory for the length of one transaction: the deals
 // and contacts the batch names (read once, locked), their stage history and our leads linked to them. Every
 // observation is applied to it in order, as if one at a time, and flush() writes the result back in a handful of
-// multi-row statements instead of ~6 per delivery. Rows are locked in id order, so two overlapping batches on
-// PostgreSQL wait for each other instead of deadlocking; a deal or contact that appeared meanwhile makes the insert
-// fail, and the processor retries that batch one delivery at a time.
+// multi-row statements instead of ~6 per delivery. The deals and contacts are locked by key first (advisory locks,
+// in one order), so two overlapping batches on PostgreSQL wait for each other — also about a deal that does not
+// exist yet — instead of deadlocking or inserting it twice.
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { amoContacts, amoDeals, amoDealStages, leads, type AmoContactRow, type AmoDealRow, type AmoDealStageRow } from '../db/index.js';
@@ -52,6 +52,8 @@ export class ApplyState {
   static async load(tx: Tx, account: string, dealIds: Iterable<number>, contactIds: Iterable<number> = []): Promise<ApplyState> {
     const s = new ApplyState(account);
     const ids = [...new Set(dealIds)].sort((a, b) => a - b);
+    const cids = [...new Set(contactIds)].sort((a, b) => a - b);
+    await lockKeys(tx, account, ids, cids);
     if (ids.length > 0) {
       const rows = await tx
         .select()
@@ -80,7 +82,6 @@ export class ApplyState {
         for (const l of found) if (l.amoLeadId !== null && !s.links.has(l.amoLeadId)) s.links.set(l.amoLeadId, l.id);
       }
     }
-    const cids = [...new Set(contactIds)].sort((a, b) => a - b);
     if (cids.length > 0) {
       const rows = await tx
         .select()
@@ -153,6 +154,19 @@ export class ApplyState {
     await insertRows(tx, amoDealStages, started, ['id']);
     await emit(tx, this.events);
   }
+}
+
+/**
+ * Transaction-scoped advisory locks on every deal and contact the batch names, taken in one order: a row lock
+ * cannot hold back a second batch about a deal that does not exist yet (the first webhook of a new deal), so two
+ * batches creating the same deal at once would both insert it and one would fail (and be retried one delivery at
+ * a time). With the key locked, the second waits for the first to commit and then reads its row.
+ */
+async function lockKeys(tx: Tx, account: string, dealIds: readonly number[], contactIds: readonly number[]): Promise<void> {
+  if (dealIds.length === 0 && contactIds.length === 0) return;
+  const keys = [...dealIds.map((id) => `${account}:deal:${id}`), ...contactIds.map((id) => `${account}:contact:${id}`)];
+  await tx.execute(sql`select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(x, 0) as k from unnest(${`{${keys.map((k) => JSON.stringify(k)).join(',')}}`}::text[]) as x order by 1) as keys`);
 }
 
 // --- Multi-row writes: the rows travel as ONE jsonb parameter, spread into the table's row type. ---
