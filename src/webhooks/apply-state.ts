@@ -164,9 +164,12 @@ export class ApplyState {
  */
 async function lockKeys(tx: Tx, account: string, dealIds: readonly number[], contactIds: readonly number[]): Promise<void> {
   if (dealIds.length === 0 && contactIds.length === 0) return;
-  const keys = [...dealIds.map((id) => `${account}:deal:${id}`), ...contactIds.map((id) => `${account}:contact:${id}`)];
+  const ids = (list: readonly number[]) => sql`${`{${list.join(',')}}`}::bigint[]`;
+  // One lock key per `<account>:deal:<id>` / `<account>:contact:<id>`, taken in the order of the keys.
   await tx.execute(sql`select pg_advisory_xact_lock(k) from (
-      select distinct hashtextextended(x, 0) as k from unnest(${`{${keys.map((k) => JSON.stringify(k)).join(',')}}`}::text[]) as x order by 1) as keys`);
+      select distinct hashtextextended(${account}::text || ':' || x.kind || ':' || x.id, 0) as k
+      from (select 'deal' as kind, unnest(${ids(dealIds)}) as id union all select 'contact', unnest(${ids(contactIds)})) as x
+      order by 1) as keys`);
 }
 
 // --- Multi-row writes: the rows travel as ONE jsonb parameter, spread into the table's row type. ---

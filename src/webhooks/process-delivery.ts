@@ -75,8 +75,12 @@ export async function processDeliveries(tx: Tx, list: WebhookDeliveryRow[], ctx:
     const todo = p.candidates.filter((c) => fresh.has(c.key) && owner.get(c.key) === p.d.id && owner.delete(c.key));
     return { p, observations: todo.map(({ e }) => (e.entity === 'lead' ? observeLeadEvent(e, receivedAt) : observeContactEvent(e, receivedAt))) };
   });
-  const dealIds = plans.flatMap((x) => x.observations.filter(isDeal).map((o) => o.amoLeadId));
-  const contactIds = plans.flatMap((x) => x.observations.filter((o) => !isDeal(o)).map((o) => (o as ContactObservation).amoContactId));
+  const dealIds: number[] = [];
+  const contactIds: number[] = [];
+  for (const o of plans.flatMap((x) => x.observations)) {
+    if (isDeal(o)) dealIds.push(o.amoLeadId);
+    else contactIds.push(o.amoContactId);
+  }
   const state = await ApplyState.load(tx, ctx.account, dealIds, contactIds);
 
   const processed: { id: number; eventCount: number; appliedCount: number }[] = [];
