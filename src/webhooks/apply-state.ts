@@ -54,6 +54,8 @@ export class ApplyState {
     const ids = [...new Set(dealIds)].sort((a, b) => a - b);
     const cids = [...new Set(contactIds)].sort((a, b) => a - b);
     await lockKeys(tx, account, ids, cids);
+    // The rows are locked as well: privacy erasure (src/privacy/forget.ts) updates them without the key locks, and
+    // flush() writes whole rows back, so an erasure committed between this read and the flush would be undone.
     if (ids.length > 0) {
       const rows = await tx
         .select()
