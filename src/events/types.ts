@@ -26,7 +26,11 @@ export interface DomainEvents {
    * The deal's stage history changed while its current state did not (a late, out-of-order observation placed in
    * the past). Analytics recomputes the deal's funnel facts on it.
    */
-  'deal.history_changed': Record<string, never>;
+  'deal.history_changed': {
+    /** The first stage of the deal's history (its creation stage) and its current stage; null when unknown. */
+    first_stage?: { pipeline_id: number | null; status_id: number | null } | null;
+    stage?: { pipeline_id: number | null; status_id: number | null } | null;
+  };
   /** A contact or company was added or changed in amoCRM. */
   'contact.changed': { amo_contact_id: number; kind: string; action: string; lead_ids: number[]; phones?: string[]; emails?: string[] };
   'contact.deleted': { amo_contact_id: number; kind: string };

@@ -37,6 +37,7 @@ export const CONSUMED_EVENTS = [
   'lead.delivered',
   'deal.created',
   'deal.stage_changed',
+  'deal.history_changed',
   'deal.responsible_changed',
   'deal.won',
   'deal.lost',
@@ -124,6 +125,22 @@ async function applyEvent(tx: Tx, deps: EnrolDeps, e: FollowupEvent): Promise<vo
       });
       await exitEnrolments(tx, left.map((x) => x.id), 'left_stage', `moved to stage ${statusId}`, now);
       await enterStage(tx, deps, e, amoLeadId, pipelineId, statusId, at, now);
+      return;
+    }
+    case 'deal.history_changed': {
+      // The deal's creation webhook came after a later one (amoCRM's deliveries can overtake each other): the deal
+      // was created here in a later stage, which lead_captured enrolments took as their stage, and only now is its
+      // first stage known. When the deal has already moved on from that first stage, it has left it.
+      if (amoLeadId === null || !p.first_stage || typeof p.first_stage !== 'object') return;
+      const first = stageOf(p.first_stage as Record<string, unknown>);
+      const current = stageOf((p.stage ?? {}) as Record<string, unknown>);
+      if (first.statusId === null || current.statusId === null || first.statusId === current.statusId) return;
+      const active = await activeEnrolments(tx, deps.account, { amoLeadId });
+      const left = active.filter((en) => {
+        const seq = deps.sequences.find((s) => s.key === en.sequenceKey);
+        return seq?.trigger.type === 'lead_captured' && seq.exitOn.has('left_stage') && en.stage && en.stage.status_id !== first.statusId;
+      });
+      await exitEnrolments(tx, left.map((x) => x.id), 'left_stage', `moved to stage ${current.statusId}`, now);
       return;
     }
     case 'deal.responsible_changed': {

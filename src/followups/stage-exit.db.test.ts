@@ -6,11 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
-import { pgliteDump } from '../../test/db.js';
-import { followupEnrolments, followupSteps } from '../db/index.js';
+import { eq } from 'drizzle-orm';
+import { buildApp } from '../../test/app.js';
+import { createTestDb, pgliteDump } from '../../test/db.js';
+import { encodeWebhookBody } from '../amocrm/webhooks/index.js';
+import { followupEnrolments, followupSteps, leads } from '../db/index.js';
+import { createSmtpChannel } from '../email/index.js';
+import { createInboxWriter, createWebhookProcessor } from '../webhooks/index.js';
+import { createFollowups } from './index.js';
 import { getLead } from '../intake/index.js';
 import { startServer } from '../main.js';
-import { freePort } from '../../test/followups.js';
+import { freePort, yamlConfig } from '../../test/followups.js';
 
 const YAML = `
 forms:
@@ -106,6 +112,45 @@ describe('a stage move in amoCRM ends the sequence', { timeout: 600_000 }, () =>
       expect(catcher?.messages()).toHaveLength(1);
     } finally {
       await server.close();
+    }
+  });
+
+  it("the deal's creation webhook arrives after its move (deliveries overtake each other): the sequence still exits", async () => {
+    const tdb = await createTestDb();
+    const config = yamlConfig(YAML);
+    const channel = createSmtpChannel({ url: 'smtp://127.0.0.1:9', from: 'hello@example.test', ignoreTLS: true });
+    const fu = createFollowups({ db: tdb.db, config, account: 'default', channels: { email: channel }, pipelines: async () => undefined, now: Date.now, random: () => 0.5 });
+    const app = await buildApp({ config, db: tdb });
+    try {
+      const res = await app.inject({ method: 'POST', url: '/api/leads', payload: { name: 'Иван Смирнов', email: 'ivan@example.test' } });
+      expect(res.statusCode).toBe(202);
+      const leadId = (res.json() as { id: string }).id;
+      // Delivery created deal 77 for the lead (it links the lead without an event).
+      await tdb.db.update(leads).set({ amoLeadId: 77, status: 'delivered' }).where(eq(leads.id, leadId));
+      const T = Math.floor(Date.now() / 1000) - 120;
+      const account = { id: 1, subdomain: 's', self: 'https://s.amocrm.ru' };
+      const item = (action: 'add' | 'update' | 'status', statusId: number, at: number) =>
+        encodeWebhookBody([{ key: 'leads', action, fields: { id: 77, name: 'Deal', status_id: statusId, pipeline_id: 7, updated_at: at, last_modified: at, created_at: T } }], account);
+      // Stored in the order they arrived: the manager's move (stage 2, a minute later) first, the creation (stage 1) last.
+      const writer = createInboxWriter(tdb.db, 'default');
+      for (const body of [item('update', 2, T + 60), item('status', 2, T + 60), item('add', 1, T)]) {
+        await writer.write({ status: 'pending', contentType: 'application/x-www-form-urlencoded', body });
+      }
+      await createWebhookProcessor({ db: tdb.db, account: 'default' }).drain();
+      const deadline = Date.now() + 60_000;
+      const enrolment = async () => (await tdb.db.select().from(followupEnrolments))[0];
+      while ((await enrolment())?.status !== 'exited') {
+        if (Date.now() > deadline) throw new Error(`the enrolment did not exit: ${JSON.stringify(await enrolment())}`);
+        await fu.pollEvents();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Created here in stage 2 (the move came first), the enrolment took stage 2; the late creation showed stage 1.
+      expect(await enrolment()).toMatchObject({ exitReason: 'left_stage', stage: { status_id: 2 } });
+    } finally {
+      await fu.stop();
+      channel.close();
+      await app.close();
+      await tdb.cleanup();
     }
   });
 });

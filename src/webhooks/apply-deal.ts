@@ -40,7 +40,12 @@ export function applyDeal(state: ApplyState, o: DealObservation, ctx: ApplyConte
   // A late stage placed in the past, or a change no other event names (amo_created_at learnt later): readers of
   // the deal's facts (the analytics rollup) recompute it.
   if ((r.historyChanged || r.changed) && r.events.length === 0) {
-    state.emit([{ type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload: {}, occurredAt: toDate(o.at) }]);
+    // With the first stage: a deal whose creation webhook came after a later one (amoCRM's deliveries can overtake
+    // each other) was created here in a later stage, and only now is its creation stage known (src/followups).
+    const first = state.stages(o.amoLeadId)[0];
+    const deal = state.deal(o.amoLeadId);
+    const payload = { first_stage: first ? stageOf(first) : null, stage: deal ? stageOf(deal) : null };
+    state.emit([{ type: 'deal.history_changed', amoLeadId: o.amoLeadId, payload, occurredAt: toDate(o.at) }]);
     return { ...r, events: ['deal.history_changed'] };
   }
   return r;
